@@ -1,0 +1,87 @@
+"""Pick the database, task broker and channel layer from two URLs.
+
+With nothing set the studio runs on embedded defaults (SQLite in WAL mode, the django-q2 ORM
+broker, a database-tailing channel layer). `DATABASE_URL` moves storage to PostgreSQL and
+`REDIS_URL` moves the broker and the channel layer to Redis. These are pure functions so the
+choice can be tested without restarting Django.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from canvascraft.env import ImproperlyConfiguredEnv
+
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing with
+    # "database is locked" half-way through a transaction (Django 5.1+).
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
+def database_settings(database_url: str, data_dir: Path) -> dict[str, Any]:
+    """The DATABASES["default"] entry: SQLite under the data dir unless a URL says otherwise."""
+    if not database_url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data_dir / "canvascraft.sqlite3"),
+            "OPTIONS": dict(SQLITE_OPTIONS),
+        }
+    try:
+        config = dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise ImproperlyConfiguredEnv(f"DATABASE_URL is not a database URL: {error}") from None
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        config["CONN_MAX_AGE"] = 0
+    elif not engine.endswith("postgresql"):
+        raise ImproperlyConfiguredEnv(
+            f"DATABASE_URL uses {engine!r}; CanvasCraft supports sqlite:// and postgres:// only"
+        )
+    return config
+
+
+def q_cluster_settings(redis_url: str, *, n_workers: int, task_timeout_s: int) -> dict[str, Any]:
+    """django-q2 settings: ORM broker by default, Redis broker when REDIS_URL is set.
+
+    `retry` must exceed the longest task, or the ORM broker hands a running task to a second
+    worker; training runs keep their own heartbeat for the worker-killed case.
+    """
+    settings: dict[str, Any] = {
+        "name": "canvascraft",
+        "workers": n_workers,
+        "timeout": task_timeout_s,
+        "retry": task_timeout_s + 60,
+        "max_attempts": 1,
+        "poll": 0.2,
+        "catch_up": False,
+        "save_limit": 500,
+        "label": "Task queue",
+    }
+    if redis_url:
+        settings["redis"] = redis_url
+    else:
+        settings["orm"] = "default"
+    return settings
+
+
+def channel_layer_settings(redis_url: str) -> dict[str, Any]:
+    """Channels layer: Redis pub/sub across processes, in-memory within one process otherwise.
+
+    Without Redis the live pages tail the database instead, so nothing is lost between the worker
+    process and the web process.
+    """
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [redis_url]},
+            }
+        }
+    return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -1,0 +1,198 @@
+"""CanvasCraft settings, read from environment variables only.
+
+With nothing set, the studio runs on the embedded defaults: SQLite under `var/`, the django-q2 ORM
+broker and no Redis. See README.md for every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from canvascraft.backends import channel_layer_settings, database_settings, q_cluster_settings
+from canvascraft.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+_INSECURE_DEFAULT_KEY = "canvascraft-local-development-key-change-me-in-production"
+SECRET_KEY = env_str("SECRET_KEY", _INSECURE_DEFAULT_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "testserver"}
+if SECRET_KEY == _INSECURE_DEFAULT_KEY and set(ALLOWED_HOSTS) - _LOCAL_HOSTS:
+    raise ImproperlyConfiguredEnv("SECRET_KEY must be set when ALLOWED_HOSTS names a public host")
+
+DATA_DIR = Path(env_str("CANVASCRAFT_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+ARTIFACT_DIR = DATA_DIR / "artifacts"
+UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+for _directory in (DATA_DIR, ARTIFACT_DIR, UPLOAD_TEMP_DIR):
+    _directory.mkdir(parents=True, exist_ok=True)
+
+REDIS_URL = env_str("REDIS_URL", "")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.humanize",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "channels",
+    "canvascraft",
+    "registry",
+    "pipelines",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "canvascraft.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "canvascraft.middleware.ErrorHandlingMiddleware",
+]
+
+ROOT_URLCONF = "canvascraft.urls"
+WSGI_APPLICATION = "canvascraft.wsgi.application"
+ASGI_APPLICATION = "canvascraft.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "canvascraft.context_processors.studio",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": database_settings(env_str("DATABASE_URL", ""), DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery:home"
+LOGOUT_REDIRECT_URL = "gallery:home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "canvascraft.staticfiles.StudioStaticFilesStorage"},
+}
+# Serve straight from the app folders too, so pages work before `collectstatic` has run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MANIFEST_STRICT = False
+
+# Uploads: anything above the memory threshold streams to a temp file inside the data dir.
+FILE_UPLOAD_TEMP_DIR = str(UPLOAD_TEMP_DIR)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CANVASCRAFT_MAX_REQUEST_MB", 64, minimum=1) * 1024 * 1024
+MAX_ARTIFACT_BYTES = env_int("CANVASCRAFT_MAX_ARTIFACT_MB", 32, minimum=1) * 1024 * 1024
+MAX_METRIC_BATCH = env_int("CANVASCRAFT_MAX_METRIC_BATCH", 10_000, minimum=1)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "gallery.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "gallery.api.parsers.FastJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "gallery.api.pagination.StudioPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "canvascraft.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CanvasCraft ML Studio API",
+    "DESCRIPTION": "Track experiments and runs, log metrics, params and artifacts.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+Q_CLUSTER = q_cluster_settings(
+    REDIS_URL,
+    n_workers=env_int("CANVASCRAFT_WORKERS", 1, minimum=1),
+    task_timeout_s=env_int("CANVASCRAFT_TASK_TIMEOUT_S", 3600, minimum=10),
+)
+CHANNEL_LAYERS = channel_layer_settings(REDIS_URL)
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfiguredEnv(f"LOG_FORMAT={LOG_FORMAT!r} must be 'json' or 'text'")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "canvascraft.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "canvascraft.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # The error middleware logs every failure itself, with the request id.
+        "django.request": {"level": "CRITICAL"},
+        "daphne": {"level": "WARNING"},
+    },
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+# The accounts `make run` creates and prints (local demo only; seed_demo never resets a password).
+DEMO_CREATOR = ("demo", "canvascraft-demo")
+DEMO_OPERATOR = ("admin", "canvascraft-admin")

@@ -1,0 +1,163 @@
+"""API shapes. Serializers validate and present; the services do the writing."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from registry.models import ApiToken, Artifact, Experiment, Run, RunStatus
+
+
+class ExperimentSerializer(serializers.ModelSerializer):
+    n_runs = serializers.IntegerField(read_only=True, default=0)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id",
+            "name",
+            "description",
+            "tags",
+            "owner",
+            "n_runs",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "owner", "n_runs", "created_at", "updated_at"]
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class MetricSummarySerializer(serializers.Serializer):
+    last = serializers.FloatField(source="last_value")
+    step = serializers.IntegerField(source="last_step")
+    min = serializers.FloatField(source="min_value")
+    max = serializers.FloatField(source="max_value")
+    n_points = serializers.IntegerField()
+
+
+def summaries_as_dict(run: Run) -> dict[str, dict]:
+    return {
+        summary.key: {
+            "last": summary.last_value,
+            "step": summary.last_step,
+            "min": summary.min_value,
+            "max": summary.max_value,
+            "n_points": summary.n_points,
+        }
+        for summary in run.summaries.all()
+    }
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A run with its params and the summary of each metric (last/min/max at a glance)."""
+
+    metrics = serializers.SerializerMethodField()
+    duration_s = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "experiment",
+            "name",
+            "status",
+            "params",
+            "metrics",
+            "device",
+            "error_text",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "duration_s",
+            "parent",
+            "remix_of",
+        ]
+        read_only_fields = fields
+
+    def get_metrics(self, run: Run) -> dict[str, dict]:
+        return summaries_as_dict(run)
+
+    def get_duration_s(self, run: Run) -> float | None:
+        duration = run.duration
+        return None if duration is None else round(duration.total_seconds(), 3)
+
+
+class RunCreateSerializer(serializers.Serializer):
+    experiment = serializers.IntegerField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    params = serializers.JSONField(required=False, default=dict)
+    parent = serializers.IntegerField(required=False, allow_null=True, default=None)
+    remix_of = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class RunUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class RunFinishSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED]
+    )
+    error_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ParamsSerializer(serializers.Serializer):
+    params = serializers.JSONField()
+
+
+class MetricPointSerializer(serializers.Serializer):
+    """Documents one point; batches are validated by `check_metric_batch` for speed."""
+
+    key = serializers.CharField(max_length=250)
+    step = serializers.IntegerField(min_value=0, default=0)
+    value = serializers.FloatField()
+    timestamp = serializers.IntegerField(required=False, help_text="Epoch milliseconds.")
+
+
+class MetricBatchSerializer(serializers.Serializer):
+    metrics = MetricPointSerializer(many=True)
+
+
+class SeriesSerializer(serializers.Serializer):
+    steps = serializers.ListField(child=serializers.IntegerField())
+    values = serializers.ListField(child=serializers.FloatField())
+    timestamps = serializers.ListField(child=serializers.IntegerField(), required=False)
+    n_points_total = serializers.IntegerField()
+
+
+class MetricSeriesResponseSerializer(serializers.Serializer):
+    series = serializers.DictField(child=SeriesSerializer())
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = [
+            "id",
+            "path",
+            "size_bytes",
+            "sha256",
+            "content_type",
+            "created_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, artifact: Artifact) -> str:
+        return f"/api/v1/runs/{artifact.run_id}/artifacts/{artifact.pk}/"
+
+
+class ArtifactUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    path = serializers.CharField(
+        max_length=500, required=False, help_text="Defaults to the uploaded file's name."
+    )
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]

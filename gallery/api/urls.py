@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from gallery.api.experiments import ExperimentViewSet
+from gallery.api.runs import RunViewSet
+from gallery.api.tokens import ApiTokenViewSet
+
+router = DefaultRouter()
+router.register("experiments", ExperimentViewSet, basename="experiment")
+router.register("runs", RunViewSet, basename="run")
+router.register("tokens", ApiTokenViewSet, basename="token")
+
+urlpatterns = router.urls

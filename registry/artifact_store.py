@@ -1,0 +1,74 @@
+"""Content-addressed file store for artifacts, under `<data dir>/artifacts/`.
+
+A blob is named by the SHA-256 of its bytes (`ab/cd/abcd…`), so identical files are stored once
+and a file can be checked against its name before it is trusted. Writes go to a temporary file
+in the same directory tree and are renamed into place only when complete, so a reader never sees
+half a file and an aborted upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+
+from registry.errors import LimitExceeded
+
+CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size_bytes: int
+
+
+def _root() -> Path:
+    return Path(settings.ARTIFACT_DIR)
+
+
+def blob_path(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256 hex digest")
+    return _root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def store_stream(stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
+    """Copies a stream into the store, hashing as it goes; refuses more than `max_bytes`."""
+    staging = _root() / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size_bytes = 0
+    handle, temp_name = tempfile.mkstemp(dir=staging)
+    try:
+        with os.fdopen(handle, "wb") as temp_file:
+            while chunk := stream.read(CHUNK_BYTES):
+                size_bytes += len(chunk)
+                if size_bytes > max_bytes:
+                    raise LimitExceeded(
+                        f"the file is larger than the {max_bytes // (1024 * 1024)} MiB limit",
+                        field="file",
+                    )
+                digest.update(chunk)
+                temp_file.write(chunk)
+        sha256 = digest.hexdigest()
+        target = blob_path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return StoredBlob(sha256=sha256, size_bytes=size_bytes)
+
+
+def open_blob(sha256: str) -> BinaryIO:
+    return blob_path(sha256).open("rb")
+
+
+def remove_blob(sha256: str) -> None:
+    blob_path(sha256).unlink(missing_ok=True)

@@ -1,0 +1,48 @@
+"""Every write of the registry goes through a function here."""
+
+from registry.services.artifacts import check_artifact_path, run_log_artifact
+from registry.services.experiments import experiment_create, experiment_delete, experiment_update
+from registry.services.metrics import (
+    MetricBatch,
+    check_metric_batch,
+    run_log_metric,
+    run_log_metrics,
+)
+from registry.services.runs import (
+    check_params,
+    run_create,
+    run_delete,
+    run_finish,
+    run_log_params,
+    run_start,
+    run_update,
+)
+from registry.services.tokens import (
+    api_token_create,
+    api_token_revoke,
+    api_token_touch,
+    token_digest,
+)
+
+__all__ = [
+    "MetricBatch",
+    "api_token_create",
+    "api_token_revoke",
+    "api_token_touch",
+    "check_artifact_path",
+    "check_metric_batch",
+    "check_params",
+    "experiment_create",
+    "experiment_delete",
+    "experiment_update",
+    "run_create",
+    "run_delete",
+    "run_finish",
+    "run_log_artifact",
+    "run_log_metric",
+    "run_log_metrics",
+    "run_log_params",
+    "run_start",
+    "run_update",
+    "token_digest",
+]
