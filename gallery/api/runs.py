@@ -81,9 +81,11 @@ class RunViewSet(viewsets.GenericViewSet):
             status=request.query_params.get("status") or None,
             filter_text=request.query_params.get("filter", ""),
             order_by=request.query_params.get("order_by", ""),
+            with_related=False,
         )
         page = self.paginate_queryset(runs)
-        return self.get_paginated_response(RunSerializer(page, many=True).data)
+        context = {"metric_summaries": selectors.metric_summaries_of([run.pk for run in page])}
+        return self.get_paginated_response(RunSerializer(page, many=True, context=context).data)
 
     @extend_schema(request=RunCreateSerializer, responses={201: RunSerializer})
     def create(self, request):
