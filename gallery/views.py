@@ -124,7 +124,7 @@ def run_compare(request: HttpRequest) -> HttpResponse:
     run_ids: list[int] = []
     for raw in raw_ids:
         for part in raw.split(","):
-            if part.strip().isdigit() and int(part) not in run_ids:
+            if part.strip().isascii() and part.strip().isdigit() and int(part) not in run_ids:
                 run_ids.append(int(part))
     if len(run_ids) < 2:
         messages.warning(request, "Pick at least two runs to compare.")

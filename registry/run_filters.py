@@ -8,6 +8,7 @@ compares a param; `status` and `name` compare those attributes. Conditions are j
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -41,9 +42,21 @@ class Condition:
 
 def _number(text: str, name: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise FilterSyntaxError(f"{name} compares with a number, not {text!r}") from None
+    # nan/inf parse as floats but match nothing meaningful and cannot be sent to the database
+    # inside JSON (params), so they are refused here rather than failing there.
+    if not math.isfinite(value):
+        raise FilterSyntaxError(f"{name} compares with a finite number, not {text!r}")
+    return value
+
+
+def _key(name: str, prefix: str) -> str:
+    key = name.removeprefix(prefix)
+    if not key:
+        raise FilterSyntaxError(f"name a key after {prefix!r}, e.g. {prefix}lr")
+    return key
 
 
 def parse_condition(text: str) -> Condition:
@@ -62,20 +75,21 @@ def parse_condition(text: str) -> Condition:
             raise FilterSyntaxError(f"{name} can only be compared with = or !=")
         return Condition("attribute", name, operator, value_text)
     if name.startswith("params."):
-        key = name.removeprefix("params.")
+        key = _key(name, "params.")
         if quoted:
             if operator not in ("=", "!="):
                 raise FilterSyntaxError(f"text param {key!r} can only be compared with = or !=")
             return Condition("param", key, operator, value_text)
         try:
-            return Condition("param", key, operator, float(value_text))
+            float(value_text)
         except ValueError:
             if operator not in ("=", "!="):
                 raise FilterSyntaxError(
                     f"text param {key!r} can only be compared with = or !="
                 ) from None
             return Condition("param", key, operator, value_text)
-    key = name.removeprefix("metrics.")
+        return Condition("param", key, operator, _number(value_text, f"param {key!r}"))
+    key = _key(name, "metrics.") if name.startswith("metrics.") else name
     if quoted:
         raise FilterSyntaxError(f"metric {key!r} compares with a number, not text")
     return Condition("metric", key, operator, _number(value_text, f"metric {key!r}"))
@@ -108,9 +122,9 @@ def parse_ordering(text: str) -> Ordering | None:
     if name in ("created_at", "name", "status", "started_at", "ended_at", "id"):
         return Ordering("attribute", name, descending)
     if name.startswith("params."):
-        return Ordering("param", name.removeprefix("params."), descending)
+        return Ordering("param", _key(name, "params."), descending)
     if name.startswith("metrics."):
-        return Ordering("metric", name.removeprefix("metrics."), descending)
+        return Ordering("metric", _key(name, "metrics."), descending)
     raise FilterSyntaxError(
         f"cannot sort by {name!r}: use metrics.<key>, params.<key>, name, status or created_at"
     )

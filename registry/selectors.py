@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from registry import metric_store
 from registry.downsample import largest_triangle_three_buckets
@@ -63,17 +64,18 @@ class _MetricJoins:
         return runs, self.aliases[key]
 
 
-def _condition_q(condition: Condition, metric_alias: str | None = None) -> Q:
+def _condition_q(condition: Condition, alias: str | None = None) -> Q:
+    """The condition as a Q; metric and param conditions name the alias holding their value."""
     lookup = _LOOKUPS[condition.operator]
     negate = condition.operator == "!="
     if condition.target == "metric":
-        q = Q(**{f"{metric_alias}__last_value__{lookup}": condition.value})
+        q = Q(**{f"{alias}__last_value__{lookup}": condition.value})
         if negate:
             # "!=" keeps runs that logged the metric with another value.
-            return Q(**{f"{metric_alias}__last_value__isnull": False}) & ~q
+            return Q(**{f"{alias}__last_value__isnull": False}) & ~q
         return q
     if condition.target == "param":
-        q = Q(**{f"params__{condition.key}__{lookup}": condition.value})
+        q = Q(**{f"{alias}__{lookup}": condition.value})
         return ~q if negate else q
     q = Q(**{condition.key: condition.value})
     return ~q if negate else q
@@ -107,17 +109,22 @@ def runs_for_user(
     except FilterSyntaxError as error:
         raise InvalidInput(str(error), field="filter") from None
     joins = _MetricJoins()
-    for condition in conditions:
+    for index, condition in enumerate(conditions):
         alias = None
         if condition.target == "metric":
             runs, alias = joins.alias(runs, condition.key)
+        elif condition.target == "param":
+            # An explicit key transform, not "params__<key>__<lookup>": a param named like
+            # sklearn's "clf__max_depth" would otherwise be read as nested keys and lookups.
+            alias = f"param_{index}"
+            runs = runs.alias(**{alias: KeyTransform(condition.key, "params")})
         runs = runs.filter(_condition_q(condition, alias))
     if ordering is not None:
         if ordering.target == "metric":
             runs, alias = joins.alias(runs, ordering.key)
             expression = F(f"{alias}__last_value")
         elif ordering.target == "param":
-            expression = F(f"params__{ordering.key}")
+            expression = KeyTransform(ordering.key, "params")
         else:
             expression = F(ordering.key)
         expression = (
@@ -169,7 +176,9 @@ def run_for_user(user: User, run_id: int | str) -> Run:
 
 def runs_for_compare(user: User, run_ids: Sequence[int]) -> list[Run]:
     """The runs named, in the order named; unknown or foreign ids are a 404 for the whole set."""
-    runs = {run.pk: run for run in runs_for_user(user).filter(pk__in=run_ids)}
+    # Ids past 64 bits name no run (and SQLite refuses them as parameters).
+    storable = [run_id for run_id in run_ids if run_id <= 2**63 - 1]
+    runs = {run.pk: run for run in runs_for_user(user).filter(pk__in=storable)}
     missing = [run_id for run_id in run_ids if run_id not in runs]
     if missing:
         raise NotFound(f"run {missing[0]} not found")

@@ -38,6 +38,13 @@ def _optional_run(user, run_id: int | None, field: str) -> Run | None:
 
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+MAX_ID = 2**63 - 1
+
+
+def _is_id(text: str) -> bool:
+    """ASCII digits within the database's integer range ("²".isdigit() is true; int() refuses it,
+    and SQLite refuses integers past 64 bits)."""
+    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
 
 
 def _refuse_oversized_body(request) -> None:
@@ -73,7 +80,7 @@ class RunViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         experiment = request.query_params.get("experiment")
-        if experiment is not None and not experiment.isdigit():
+        if experiment is not None and not _is_id(experiment):
             raise InvalidInput("experiment must be an id", field="experiment")
         runs = selectors.runs_for_user(
             request.user,
@@ -178,7 +185,7 @@ class RunViewSet(viewsets.GenericViewSet):
         max_points_text = request.query_params.get("max_points")
         max_points = None
         if max_points_text:
-            if not max_points_text.isdigit():
+            if not (max_points_text.isascii() and max_points_text.isdigit()):
                 raise InvalidInput("max_points must be a positive integer", field="max_points")
             max_points = int(max_points_text)
         with_timestamps = request.query_params.get("timestamps") in ("1", "true", "yes")

@@ -35,7 +35,8 @@ class ApiTokenViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Revokes a token."""
-        token = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        is_id = str(pk).isascii() and str(pk).isdigit()  # "²".isdigit() is true too
+        token = self.get_queryset().filter(pk=pk).first() if is_id else None
         if token is None:
             raise NotFound(f"token {pk} not found")
         services.api_token_revoke(token=token)

@@ -26,13 +26,19 @@ LAUNCH_ARGS = [
 ]
 
 
+E2E_DIR = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config, items):
+    """Marks the tests of this folder `browser`, and skips them when Chromium is missing."""
+    skip = pytest.mark.skip(
+        reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    )
     for item in items:
-        if "e2e" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
-    if not Path(CHROMIUM).exists():
-        skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)")
-        for item in items:
+        if E2E_DIR not in Path(str(item.fspath)).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if not Path(CHROMIUM).exists():
             item.add_marker(skip)
 
 
