@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from gallery.forms import ExperimentForm
 from registry import selectors, services
@@ -128,7 +129,12 @@ def run_compare(request: HttpRequest) -> HttpResponse:
                 run_ids.append(int(part))
     if len(run_ids) < 2:
         messages.warning(request, "Pick at least two runs to compare.")
-        return redirect(request.META.get("HTTP_REFERER") or "gallery:experiments")
+        referer = request.META.get("HTTP_REFERER", "")
+        if url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(referer)
+        return redirect("gallery:experiments")
     run_ids = run_ids[:MAX_COMPARE]
     try:
         runs = selectors.runs_for_compare(request.user, run_ids)

@@ -13,7 +13,7 @@ from registry import metric_store
 from registry.downsample import largest_triangle_three_buckets
 from registry.errors import InvalidInput, NotFound
 from registry.models import ApiToken, Artifact, Experiment, MetricSummary, Run
-from registry.rollups import candidate_points, choose_shift
+from registry.rollups import SHIFTS, candidate_points, choose_shift
 from registry.run_filters import Condition, FilterSyntaxError, parse_filter, parse_ordering
 
 User = AbstractBaseUser | AnonymousUser
@@ -203,6 +203,11 @@ def _downsampled(
     """A series read from its rollups, or None when no rollup level fits (then read it all)."""
     shift = choose_shift(summary.first_step, summary.last_step, max_points)
     if shift is None:
+        return None
+    n_buckets = (summary.last_step >> shift) - (summary.first_step >> shift) + 1
+    if shift == SHIFTS[0] and 2 * n_buckets < max_points:
+        # Even the finest level would give far fewer points than asked; the series is at most
+        # 2^shift times max_points long, so reading it whole stays cheap.
         return None
     steps, values = candidate_points(*metric_store.fetch_rollup(run.pk, key, shift))
     # The first and last points are part of the curve's shape whatever their values; the

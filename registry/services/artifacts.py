@@ -16,6 +16,8 @@ from registry.models import Artifact, Run
 from registry.services.runs import ensure_open
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Model files that `mimetypes` misnames (".pt" is guessed as an SNES page table).
+_BINARY_SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors", ".onnx", ".skops", ".npy", ".npz")
 
 
 def check_artifact_path(path: str) -> str:
@@ -52,6 +54,8 @@ def run_log_artifact(
     limit = settings.MAX_ARTIFACT_BYTES if max_bytes is None else max_bytes
     blob = artifact_store.store_stream(stream, max_bytes=limit)
     guessed_type = content_type or mimetypes.guess_type(clean_path)[0] or "application/octet-stream"
+    if clean_path.lower().endswith(_BINARY_SUFFIXES):
+        guessed_type = "application/octet-stream"
     try:
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run.pk)
