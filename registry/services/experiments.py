@@ -39,6 +39,17 @@ def _check_name(name: str) -> str:
     return name.strip()
 
 
+def _save_with_unique_name(experiment: Experiment) -> None:
+    """Saves in a savepoint so a duplicate name becomes a Conflict, not a broken transaction."""
+    try:
+        with transaction.atomic():
+            experiment.save()
+    except IntegrityError:
+        raise Conflict(
+            f"you already have an experiment named {experiment.name!r}", field="name"
+        ) from None
+
+
 @transaction.atomic
 def experiment_create(
     *,
@@ -51,13 +62,7 @@ def experiment_create(
     experiment = Experiment(
         owner=owner, name=_check_name(name), description=description or "", tags=check_tags(tags)
     )
-    try:
-        with transaction.atomic():
-            experiment.save()
-    except IntegrityError:
-        raise Conflict(
-            f"you already have an experiment named {experiment.name!r}", field="name"
-        ) from None
+    _save_with_unique_name(experiment)
     return experiment
 
 
@@ -77,13 +82,7 @@ def experiment_update(
         experiment.description = description
     if tags is not None:
         experiment.tags = check_tags(tags)
-    try:
-        with transaction.atomic():
-            experiment.save()
-    except IntegrityError:
-        raise Conflict(
-            f"you already have an experiment named {experiment.name!r}", field="name"
-        ) from None
+    _save_with_unique_name(experiment)
     return experiment
 
 

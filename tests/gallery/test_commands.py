@@ -1,0 +1,84 @@
+"""The shell commands `make run` and scripts rely on: create_token and seed_demo."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from registry.models import ApiToken, Artifact, Experiment, MetricPoint, Run, RunStatus
+
+
+def test_create_token_prints_a_key_that_authenticates_once_shown(owner):
+    stdout = StringIO()
+    call_command("create_token", owner.username, "--name", "ci", stdout=stdout, stderr=StringIO())
+    key = stdout.getvalue().strip()
+    assert key.startswith("cc_")
+    token = ApiToken.objects.get(user=owner)
+    assert token.name == "ci"
+    assert key not in (token.key_digest, token.prefix)  # the key itself is not stored
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/experiments/").status_code == 200
+
+
+def test_create_token_for_an_unknown_user_fails_and_creates_nothing(db):
+    with pytest.raises(CommandError, match="no user named 'ghost'"):
+        call_command("create_token", "ghost", stdout=StringIO(), stderr=StringIO())
+    assert ApiToken.objects.count() == 0
+
+
+def test_create_token_refuses_an_inactive_user(owner):
+    owner.is_active = False
+    owner.save()
+    with pytest.raises(CommandError, match="inactive"):
+        call_command("create_token", owner.username, stdout=StringIO(), stderr=StringIO())
+    assert ApiToken.objects.count() == 0
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        get_user_model().objects.count(),
+        Experiment.objects.count(),
+        Run.objects.count(),
+        MetricPoint.objects.count(),
+        Artifact.objects.count(),
+    )
+
+
+def test_seed_demo_creates_the_demo_accounts_and_realistic_runs_once(db):
+    call_command("seed_demo", stdout=StringIO())
+    creator_name, creator_password = settings.DEMO_CREATOR
+    operator_name, _ = settings.DEMO_OPERATOR
+    creator = get_user_model().objects.get(username=creator_name)
+    assert creator.check_password(creator_password)
+    assert not creator.is_staff
+    assert get_user_model().objects.get(username=operator_name).is_superuser
+    runs = Run.objects.filter(owner=creator)
+    assert set(runs.values_list("status", flat=True)) == {
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+        RunStatus.CANCELLED,
+    }
+    failed = runs.get(status=RunStatus.FAILED)
+    assert "NaN" in failed.error_text
+    assert failed.summaries.filter(key="val_acc").exists()
+
+    first = _counts()
+    stdout = StringIO()
+    call_command("seed_demo", stdout=stdout)
+    assert _counts() == first
+    assert "nothing changed" in stdout.getvalue()
+
+
+def test_seed_demo_leaves_an_existing_demo_password_alone(db):
+    creator_name, creator_password = settings.DEMO_CREATOR
+    user = get_user_model().objects.create_user(creator_name, password="changed-by-the-user-1")
+    call_command("seed_demo", stdout=StringIO())
+    user.refresh_from_db()
+    assert user.check_password("changed-by-the-user-1")
+    assert not user.check_password(creator_password)
