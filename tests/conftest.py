@@ -31,6 +31,12 @@ def data_dir(settings, tmp_path: Path) -> Path:
     # The default PBKDF2 hasher costs ~0.2 s per user; these tests do not test hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
+    # Pages link plain static names: a manifest left in var/ by `make run` would name hashed
+    # files that the test server (serving from the app folders) does not have.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     (tmp_path / "uploads").mkdir()
     return tmp_path
 
