@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test test-fast test-browser bench lint format clean install chromium
 
 test-browser: $(DEV_STAMP) chromium
-	$(PY) -m pytest -m browser -p no:asyncio -q tests/e2e
+	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
@@ -56,7 +56,7 @@ chromium:
 # Two pytest invocations: sync Playwright and pytest-asyncio cannot share one event loop.
 test: $(DEV_STAMP) chromium
 	$(PY) -m pytest -m "not browser" -q
-	$(PY) -m pytest -m browser -p no:asyncio -q tests/e2e; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test-fast: $(DEV_STAMP)
 	$(PY) -m pytest -m "not browser" -q -x
