@@ -24,7 +24,7 @@ SQLITE_OPTIONS = {
 }
 
 
-def database_settings(database_url: str, data_dir: Path) -> dict[str, Any]:
+def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10) -> dict[str, Any]:
     """The DATABASES["default"] entry: SQLite under the data dir unless a URL says otherwise."""
     if not database_url:
         return {
@@ -33,14 +33,19 @@ def database_settings(database_url: str, data_dir: Path) -> dict[str, Any]:
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     try:
-        config = dj_database_url.parse(database_url, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(database_url)
     except ValueError as error:
         raise ImproperlyConfiguredEnv(f"DATABASE_URL is not a database URL: {error}") from None
     engine = config.get("ENGINE", "")
     if engine.endswith("sqlite3"):
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         config["CONN_MAX_AGE"] = 0
-    elif not engine.endswith("postgresql"):
+    elif engine.endswith("postgresql"):
+        # Under ASGI every request runs in a fresh thread, and Django's connections are per
+        # thread: without a pool each request would pay a new PostgreSQL connection (~8 ms).
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": pool_size}
+    else:
         raise ImproperlyConfiguredEnv(
             f"DATABASE_URL uses {engine!r}; CanvasCraft supports sqlite:// and postgres:// only"
         )

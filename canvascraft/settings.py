@@ -85,7 +85,13 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_settings(env_str("DATABASE_URL", ""), DATA_DIR)}
+DATABASES = {
+    "default": database_settings(
+        env_str("DATABASE_URL", ""),
+        DATA_DIR,
+        pool_size=env_int("CANVASCRAFT_DB_POOL_SIZE", 10, minimum=1),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -32,14 +32,18 @@ def test_a_sqlite_url_keeps_the_wal_and_immediate_options():
     assert config["CONN_MAX_AGE"] == 0
 
 
-def test_a_postgres_url_selects_postgresql():
-    config = database_settings("postgres://studio:secret@db.internal:5433/canvas", Path("/x"))
+def test_a_postgres_url_selects_postgresql_with_a_connection_pool():
+    config = database_settings(
+        "postgres://studio:secret@db.internal:5433/canvas", Path("/x"), pool_size=7
+    )
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("canvas", "studio", "secret")
     assert (config["HOST"], config["PORT"]) == ("db.internal", 5433)
-    assert config["CONN_MAX_AGE"] == 60
-    assert config["CONN_HEALTH_CHECKS"] is True
+    # ASGI serves each request in a new thread: the pool, not persistent per-thread
+    # connections, is what lets requests reuse a connection.
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 7}
 
 
 def test_a_mysql_url_is_refused_naming_the_variable():
