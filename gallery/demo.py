@@ -19,8 +19,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
+from gallery.demo_datasets import DEMO_DATASETS
 from registry import services
-from registry.models import Experiment, RunStatus
+from registry.models import Dataset, Experiment, RunStatus, Visibility
 
 N_EPOCHS = 30
 BATCHES_PER_EPOCH = 50
@@ -235,10 +236,32 @@ DEMO_EXPERIMENTS: list[tuple[str, str, list[str], str, Callable[[], list[DemoRun
 ]
 
 
-def seed_demo(log: Callable[[str], None] = lambda message: None) -> int:
-    """Creates whatever demo content is missing and returns how many experiments it made."""
-    creator, _operator = ensure_demo_users()
+def seed_demo_datasets(creator, log: Callable[[str], None]) -> int:
+    """Creates the missing demo datasets (public, so every account can try them)."""
     created = 0
+    for name, modality, file_name, description, make in DEMO_DATASETS:
+        if Dataset.objects.filter(owner=creator, name=name).exists():
+            continue
+        services.dataset_create(
+            owner=creator,
+            name=name,
+            modality=modality,
+            upload=io.BytesIO(make()),
+            original_name=file_name,
+            description=description,
+            visibility=Visibility.PUBLIC,
+            note="Demo data, generated on this machine.",
+        )
+        created += 1
+        log(f"created dataset {name!r}")
+    return created
+
+
+def seed_demo(log: Callable[[str], None] = lambda message: None) -> int:
+    """Creates whatever demo content is missing; returns how many datasets and experiments it
+    made."""
+    creator, _operator = ensure_demo_users()
+    created = seed_demo_datasets(creator, log)
     for name, description, tags, metric, make_runs in DEMO_EXPERIMENTS:
         if Experiment.objects.filter(owner=creator, name=name).exists():
             continue

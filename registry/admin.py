@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from registry.models import ApiToken, Artifact, Experiment, MetricSummary, Run
+from registry.models import (
+    ApiToken,
+    Artifact,
+    Dataset,
+    DatasetVersion,
+    Experiment,
+    FeatureSet,
+    MetricSummary,
+    Run,
+    RunFeatureUse,
+)
 
 
 class RunInline(admin.TabularInline):
@@ -45,6 +55,18 @@ class ArtifactInline(admin.TabularInline):
     max_num = 0
 
 
+class FeaturesOfRunInline(admin.TabularInline):
+    """Shows whether a run's features came from the feature store (a hit) or were computed."""
+
+    model = RunFeatureUse
+    fields = ["feature_set", "hit", "load_s", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "features used"
+
+
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     list_display = [
@@ -62,7 +84,7 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ["experiment", "owner"]
     raw_id_fields = ["experiment", "owner", "parent", "remix_of"]
     readonly_fields = ["created_at", "started_at", "ended_at"]
-    inlines = [MetricSummaryInline, ArtifactInline]
+    inlines = [MetricSummaryInline, ArtifactInline, FeaturesOfRunInline]
 
 
 @admin.register(MetricSummary)
@@ -101,3 +123,92 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
         for token in queryset:
             api_token_revoke(token=token)
+
+
+class DatasetVersionInline(admin.TabularInline):
+    model = DatasetVersion
+    fields = ["number", "file_format", "n_samples", "size_bytes", "sha256", "note", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    exclude = ["manifest"]
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "modality", "visibility", "updated_at"]
+    list_filter = ["modality", "visibility"]
+    search_fields = ["name", "description", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    inlines = [DatasetVersionInline]
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: operators read them; uploads and annotation make new ones."""
+
+    list_display = ["__str__", "file_format", "n_samples", "size_bytes", "created_by", "created_at"]
+    list_filter = ["file_format", "dataset__modality"]
+    search_fields = ["dataset__name", "sha256", "original_name"]
+    list_select_related = ["dataset", "created_by"]
+    exclude = ["manifest"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in DatasetVersion._meta.fields if field.name != "manifest"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class RunFeatureUseInline(admin.TabularInline):
+    model = RunFeatureUse
+    fields = ["run", "hit", "load_s", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(FeatureSet)
+class FeatureSetAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "n_samples",
+        "feature_shape",
+        "size_bytes",
+        "compute_s",
+        "n_hits",
+        "last_used_at",
+    ]
+    search_fields = ["dataset_version__dataset__name", "chain_hash", "dataset_sha256"]
+    list_select_related = ["dataset_version__dataset"]
+    readonly_fields = [
+        "dataset_version",
+        "dataset_sha256",
+        "chain_hash",
+        "chain_config",
+        "blob_sha256",
+        "chain_blob_sha256",
+        "size_bytes",
+        "n_samples",
+        "feature_shape",
+        "compute_s",
+        "n_hits",
+        "created_at",
+        "last_used_at",
+    ]
+    inlines = [RunFeatureUseInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(RunFeatureUse)
+class RunFeatureUseAdmin(admin.ModelAdmin):
+    list_display = ["run", "feature_set", "hit", "load_s", "created_at"]
+    list_filter = ["hit"]
+    list_select_related = ["run", "feature_set__dataset_version__dataset"]
+    raw_id_fields = ["run", "feature_set"]

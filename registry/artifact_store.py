@@ -32,6 +32,14 @@ def _root() -> Path:
     return Path(settings.ARTIFACT_DIR)
 
 
+def staging_dir() -> Path:
+    """Where files are written before they are complete and checked (same filesystem as the
+    store, so adopting one is an atomic rename)."""
+    staging = _root() / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging
+
+
 def blob_path(sha256: str) -> Path:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a sha256 hex digest")
@@ -39,12 +47,37 @@ def blob_path(sha256: str) -> Path:
 
 
 def store_stream(stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
-    """Copies a stream into the store, hashing as it goes; refuses more than `max_bytes`."""
-    staging = _root() / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
+    """Copies a stream into the store, refusing more than `max_bytes` while it streams."""
+    staged = stage_stream(stream, max_bytes=max_bytes)
+    try:
+        return adopt_file(staged)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def adopt_file(path: Path) -> StoredBlob:
+    """Moves a complete file (already size-checked) into the store under its content hash."""
     digest = hashlib.sha256()
     size_bytes = 0
-    handle, temp_name = tempfile.mkstemp(dir=staging)
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK_BYTES):
+            digest.update(chunk)
+            size_bytes += len(chunk)
+    sha256 = digest.hexdigest()
+    target = blob_path(sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    return StoredBlob(sha256=sha256, size_bytes=size_bytes)
+
+
+def stage_stream(stream: BinaryIO, *, max_bytes: int) -> Path:
+    """Copies an upload to a private temporary file, refusing it past `max_bytes`.
+
+    The caller validates the staged file and then adopts or deletes it; nothing reaches the
+    store before it has been validated.
+    """
+    handle, temp_name = tempfile.mkstemp(dir=staging_dir())
+    size_bytes = 0
     try:
         with os.fdopen(handle, "wb") as temp_file:
             while chunk := stream.read(CHUNK_BYTES):
@@ -54,16 +87,11 @@ def store_stream(stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
                         f"the file is larger than the {max_bytes // (1024 * 1024)} MiB limit",
                         field="file",
                     )
-                digest.update(chunk)
                 temp_file.write(chunk)
-        sha256 = digest.hexdigest()
-        target = blob_path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    return StoredBlob(sha256=sha256, size_bytes=size_bytes)
+    return Path(temp_name)
 
 
 def open_blob(sha256: str) -> BinaryIO:

@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from gallery.api.datasets import BrushViewSet, DatasetViewSet
 from gallery.api.experiments import ExperimentViewSet
 from gallery.api.runs import RunViewSet
 from gallery.api.tokens import ApiTokenViewSet
@@ -8,5 +9,7 @@ router = DefaultRouter()
 router.register("experiments", ExperimentViewSet, basename="experiment")
 router.register("runs", RunViewSet, basename="run")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("brushes", BrushViewSet, basename="brush")
 
 urlpatterns = router.urls

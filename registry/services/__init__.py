@@ -1,7 +1,21 @@
 """Every write of the registry goes through a function here."""
 
 from registry.services.artifacts import check_artifact_path, run_log_artifact
+from registry.services.datasets import (
+    dataset_create,
+    dataset_delete,
+    dataset_update,
+    dataset_version_add,
+    dataset_version_relabel,
+    ingest_limits,
+)
 from registry.services.experiments import experiment_create, experiment_delete, experiment_update
+from registry.services.features import (
+    FeatureFiles,
+    feature_set_record_use,
+    feature_set_store,
+    feature_sets_purge,
+)
 from registry.services.metrics import (
     MetricBatch,
     check_metric_batch,
@@ -25,6 +39,7 @@ from registry.services.tokens import (
 )
 
 __all__ = [
+    "FeatureFiles",
     "MetricBatch",
     "api_token_create",
     "api_token_revoke",
@@ -32,9 +47,18 @@ __all__ = [
     "check_artifact_path",
     "check_metric_batch",
     "check_params",
+    "dataset_create",
+    "dataset_delete",
+    "dataset_update",
+    "dataset_version_add",
+    "dataset_version_relabel",
     "experiment_create",
     "experiment_delete",
     "experiment_update",
+    "feature_set_record_use",
+    "feature_set_store",
+    "feature_sets_purge",
+    "ingest_limits",
     "run_create",
     "run_delete",
     "run_finish",
