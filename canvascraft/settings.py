@@ -6,6 +6,7 @@ broker and no Redis. See README.md for every variable.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from canvascraft.backends import channel_layer_settings, database_settings, q_cluster_settings
@@ -29,6 +30,10 @@ for _directory in (DATA_DIR, ARTIFACT_DIR, UPLOAD_TEMP_DIR):
     _directory.mkdir(parents=True, exist_ok=True)
 
 REDIS_URL = env_str("REDIS_URL", "")
+
+# librosa's numba kernels compile on first use (~15 s); a cache outside the checkout makes that
+# a one-time cost per machine for the web server, the workers and the tests alike.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "canvascraft" / "numba"))
 
 INSTALLED_APPS = [
     "daphne",

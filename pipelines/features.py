@@ -123,7 +123,7 @@ def _compute(
             label_names=np.array(label_names, dtype=np.str_),
             feature_names=np.array(feature_names, dtype=np.str_),
         )
-        chain_path.write_bytes(chain.to_bytes())
+        chain_path.write_bytes(chain.deterministic_part.to_bytes())
         feature_set = services.feature_set_store(
             dataset_version=version,
             chain_hash=key,
@@ -140,14 +140,19 @@ def _compute(
 
 
 def _load(feature_set: FeatureSet, chain_config: list[dict]) -> tuple[dict, BrushChain]:
+    """The stored arrays and the chain to train with: the stored, fitted deterministic brushes
+    followed by the request's training-only brushes (their seeds may differ from the run that
+    computed the features), fitted on the stored features."""
     with np.load(artifact_store.blob_path(feature_set.blob_sha256), allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
-    fitted = BrushChain.from_bytes(
-        artifact_store.blob_path(feature_set.chain_blob_sha256).read_bytes()
-    )
-    # The stored chain holds the fitted deterministic brushes; training-only brushes of the
-    # request (which may differ, e.g. another augmentation seed) come from the request itself.
-    return arrays, fitted.with_training_brushes_from(BrushChain.from_config(chain_config))
+    chain_bytes = artifact_store.blob_path(feature_set.chain_blob_sha256).read_bytes()
+    fitted = BrushChain.from_bytes(chain_bytes)
+    training_brushes = [
+        brush for brush in BrushChain.from_config(chain_config) if brush.training_only
+    ]
+    for brush in training_brushes:
+        brush.fit(arrays["features"])
+    return arrays, BrushChain([*fitted, *training_brushes])
 
 
 def features_for(

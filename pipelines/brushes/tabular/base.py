@@ -1,0 +1,100 @@
+"""What tabular brushes share: checking the DataFrame and choosing the columns to work on."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from pipelines.brushes.base import PreprocessingBrush
+from pipelines.brushes.errors import BrushInputError
+
+ColumnKind = Literal["numeric", "categorical", "any"]
+
+
+def is_numeric_column(series: pd.Series) -> bool:
+    """Numbers count as numeric; booleans count as categories (two labels, not a quantity)."""
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+
+
+class TabularBrush(PreprocessingBrush):
+    """A brush over a pandas DataFrame; subclasses have a `columns` param (None = automatic)."""
+
+    modality = "tabular"
+    columns: list[str] | None
+
+    def _check_input(self, X: Any) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise BrushInputError(f"{self.name} expects a pandas.DataFrame, got {type(X).__name__}")
+        if len(X) == 0:
+            raise BrushInputError(f"{self.name} got a DataFrame with no rows")
+        labels = list(X.columns)
+        non_text = [label for label in labels if not isinstance(label, str)]
+        if non_text:
+            raise BrushInputError(
+                f"{self.name} needs string column names (stored as JSON), got {non_text[0]!r}"
+            )
+        if len(set(labels)) != len(labels):
+            raise BrushInputError(f"{self.name} got a DataFrame with duplicate column names")
+        return X
+
+    def _select_columns(self, frame: pd.DataFrame, kind: ColumnKind) -> list[str]:
+        """The configured columns (checked to exist and be of `kind`), or all columns of `kind`."""
+        if self.columns is None:
+            return [column for column in frame.columns if self._is_kind(frame[column], kind)]
+        self._require_columns(frame, self.columns)
+        for column in self.columns:
+            if not self._is_kind(frame[column], kind):
+                raise BrushInputError(
+                    f"{self.name} needs {kind} columns, but column {column!r} has dtype "
+                    f"{frame[column].dtype}"
+                )
+        return list(self.columns)
+
+    @staticmethod
+    def _is_kind(series: pd.Series, kind: ColumnKind) -> bool:
+        if kind == "any":
+            return True
+        return is_numeric_column(series) == (kind == "numeric")
+
+    def _require_columns(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        missing = [column for column in columns if column not in frame.columns]
+        if missing:
+            raise BrushInputError(
+                f"{self.name}: unknown column {missing[0]!r}; the DataFrame has "
+                f"{', '.join(map(repr, frame.columns))}"
+            )
+
+    def _require_complete(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        for column in columns:
+            if frame[column].isna().any():
+                raise BrushInputError(
+                    f"{self.name}: column {column!r} has missing values; put an impute brush first"
+                )
+
+    def _numeric_values(self, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+        """The columns as a float64 matrix, refusing non-numeric, missing and infinite values."""
+        self._require_columns(frame, columns)
+        self._require_complete(frame, columns)
+        for column in columns:
+            if not is_numeric_column(frame[column]):
+                raise BrushInputError(
+                    f"{self.name}: column {column!r} is not numeric (dtype {frame[column].dtype})"
+                )
+        values = frame[columns].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise BrushInputError(f"{self.name}: columns {columns} hold infinite values")
+        return values
+
+    @staticmethod
+    def _replace_columns(
+        frame: pd.DataFrame, columns: list[str], values: np.ndarray
+    ) -> pd.DataFrame:
+        """A copy of `frame` with `columns` replaced by the float64 `values`, order kept."""
+        result = frame.copy()
+        for position, column in enumerate(columns):
+            result[column] = values[:, position]
+        return result
