@@ -40,6 +40,14 @@ class Features:
     hit: bool
     seconds: float
 
+    def augment(self, batch: np.ndarray) -> np.ndarray:
+        """Applies the chain's training-only brushes (augmentation) to a batch of features;
+        a new draw on every call, so each epoch sees other variations."""
+        for brush in self.chain:
+            if brush.training_only:
+                batch = brush.transform(batch)
+        return batch
+
 
 def feature_key(chain: BrushChain, *, target: str | None) -> str:
     """The store key of a chain's cacheable part, for one target column (tables)."""
