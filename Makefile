@@ -63,6 +63,7 @@ test-fast: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(PY) bench/tracking.py
+	$(PY) bench/features.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """Demo datasets made on the spot, without network: digits as images, iris and wine as tables,
 and synthesised sounds of four timbres. Seeded, so every install gets the same bytes (and so
-the same dataset versions)."""
+the same dataset versions). Heavy libraries are imported only when a dataset is made, so a
+`make run` that finds the demo in place starts fast."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import zipfile
 from collections.abc import Callable
 
 import numpy as np
-import soundfile
-from PIL import Image
-from sklearn import datasets as sklearn_datasets
 
 AUDIO_SAMPLE_RATE = 16_000
 CLIPS_PER_TIMBRE = 80
@@ -31,6 +29,9 @@ def _zip(members: list[tuple[str, bytes]]) -> bytes:
 
 def digits_zip() -> bytes:
     """scikit-learn's 1,797 handwritten digits as 32x32 greyscale PNGs, one folder per digit."""
+    from PIL import Image
+    from sklearn import datasets as sklearn_datasets
+
     digits = sklearn_datasets.load_digits()
     members = []
     for index, (image, target) in enumerate(zip(digits.images, digits.target, strict=True)):
@@ -54,11 +55,15 @@ def _table_csv(loader: Callable, target_name: str) -> bytes:
 
 
 def iris_csv() -> bytes:
-    return _table_csv(sklearn_datasets.load_iris, "species")
+    from sklearn.datasets import load_iris
+
+    return _table_csv(load_iris, "species")
 
 
 def wine_csv() -> bytes:
-    return _table_csv(sklearn_datasets.load_wine, "cultivar")
+    from sklearn.datasets import load_wine
+
+    return _table_csv(load_wine, "cultivar")
 
 
 def _envelope(n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -101,6 +106,8 @@ def _clip(timbre: str, rng: np.random.Generator) -> np.ndarray:
 def timbres_zip() -> bytes:
     """320 short FLAC clips: sine, square, sawtooth and noise bursts at random pitches,
     lengths and envelopes, one folder per timbre."""
+    import soundfile
+
     rng = np.random.default_rng(20261127)
     members = []
     for timbre in TIMBRES:
