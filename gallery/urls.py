@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import views
+from gallery import dataset_views, views
 
 app_name = "gallery"
 
@@ -10,7 +10,29 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/", views.experiment_detail, name="experiment"),
     path("runs/compare/", views.run_compare, name="compare"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
-    path("datasets/", views.coming_soon, {"area": "Datasets"}, name="datasets"),
+    path("datasets/", dataset_views.dataset_list, name="datasets"),
+    path("datasets/new/", dataset_views.dataset_new, name="dataset-new"),
+    path("datasets/<int:dataset_id>/", dataset_views.dataset_detail, name="dataset"),
+    path(
+        "datasets/<int:dataset_id>/versions/new/",
+        dataset_views.dataset_version_new,
+        name="dataset-version-new",
+    ),
+    path(
+        "datasets/<int:dataset_id>/versions/<int:version_id>/samples/<int:index>/",
+        dataset_views.dataset_sample,
+        name="dataset-sample",
+    ),
+    path(
+        "datasets/<int:dataset_id>/versions/<int:version_id>/samples/<int:index>/thumbnail.png",
+        dataset_views.dataset_sample_thumbnail,
+        name="dataset-sample-thumbnail",
+    ),
+    path(
+        "datasets/<int:dataset_id>/versions/<int:version_id>/annotate/",
+        dataset_views.dataset_annotate,
+        name="dataset-annotate",
+    ),
     path("sweeps/", views.coming_soon, {"area": "Sweeps"}, name="sweeps"),
     path("drift/", views.coming_soon, {"area": "Drift"}, name="drift"),
 ]

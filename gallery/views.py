@@ -166,7 +166,6 @@ def run_compare(request: HttpRequest) -> HttpResponse:
 
 
 _AREA_BLURBS = {
-    "Datasets": "Upload tables, images and sounds, preview them and paint them with brushes.",
     "Sweeps": "Let random, grid or Bayesian search find the settings that work, in parallel.",
     "Drift": "Watch published models for drift and retrain them on fresh data.",
 }

@@ -249,7 +249,7 @@ def test_compare_with_an_id_past_64_bits_is_404(owner_pages, run):
 
 
 @needs_templates
-@pytest.mark.parametrize("area", ["datasets", "sweeps", "drift"])
+@pytest.mark.parametrize("area", ["sweeps", "drift"])
 def test_areas_still_being_built_have_an_honest_page(owner_pages, area):
     assert owner_pages.get(f"/{area}/").status_code == 200
 
