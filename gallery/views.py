@@ -115,6 +115,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "summaries": list(run.summaries.all()),
             "artifacts": selectors.artifacts_of_run(run),
             "params": sorted(run.params.items()),
+            "feature_uses": selectors.feature_uses_of_run(run),
         },
     )
 

@@ -12,7 +12,7 @@ from django.db.models.fields.json import KeyTransform
 from registry import metric_store
 from registry.downsample import largest_triangle_three_buckets
 from registry.errors import InvalidInput, NotFound
-from registry.models import ApiToken, Artifact, Experiment, MetricSummary, Run
+from registry.models import ApiToken, Artifact, Experiment, MetricSummary, Run, RunFeatureUse
 from registry.rollups import SHIFTS, candidate_points, choose_shift
 from registry.run_filters import Condition, FilterSyntaxError, parse_filter, parse_ordering
 
@@ -280,6 +280,13 @@ def artifact_of_run(run: Run, artifact_id: int | str) -> Artifact:
         return Artifact.objects.get(run=run, pk=int(artifact_id))
     except (Artifact.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"artifact {artifact_id} not found") from None
+
+
+def feature_uses_of_run(run: Run) -> QuerySet[RunFeatureUse]:
+    """Which stored features a run trained on, and whether each was a feature-store hit."""
+    return RunFeatureUse.objects.filter(run=run).select_related(
+        "feature_set__dataset_version__dataset"
+    )
 
 
 def api_tokens_for_user(user: User) -> QuerySet[ApiToken]:

@@ -129,3 +129,15 @@ def test_purge_removes_unused_entries_and_their_files_but_keeps_what_runs_traine
     assert list(FeatureSet.objects.values_list("pk", flat=True)) == [used.pk]
     assert not artifact_store.blob_path(unused.blob_sha256).exists()
     assert artifact_store.blob_path(used.blob_sha256).exists()
+
+
+def test_the_run_page_shows_whether_its_features_were_a_store_hit(table_version, run, client):
+    features_for(table_version, TABLE_CHAIN, target="species")
+    features_for(table_version, TABLE_CHAIN, target="species", run=run)
+    client.force_login(run.experiment.owner)
+
+    page = client.get(f"/runs/{run.pk}/").content.decode()
+
+    assert "from the feature store" in page
+    assert "iris v1" in page and "impute → standard_scaler" in page
+    assert 'badge-succeeded">hit<' in page
