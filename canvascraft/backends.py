@@ -52,14 +52,26 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10)
     return config
 
 
-def q_cluster_settings(redis_url: str, *, n_workers: int, task_timeout_s: int) -> dict[str, Any]:
+CPU_QUEUE = "canvascraft"
+GPU_QUEUE = "canvascraft-gpu"
+
+
+def queue_for_device(device: str) -> str:
+    """The queue a worker on `device` takes runs from: GPU runs only go to GPU workers."""
+    return GPU_QUEUE if device.startswith(("cuda", "gpu", "mps")) else CPU_QUEUE
+
+
+def q_cluster_settings(
+    redis_url: str, *, n_workers: int, task_timeout_s: int, queue_name: str = CPU_QUEUE
+) -> dict[str, Any]:
     """django-q2 settings: ORM broker by default, Redis broker when REDIS_URL is set.
 
     `retry` must exceed the longest task, or the ORM broker hands a running task to a second
     worker; training runs keep their own heartbeat for the worker-killed case.
     """
     settings: dict[str, Any] = {
-        "name": "canvascraft",
+        "name": CPU_QUEUE,
+        "cluster_name": queue_name,
         "workers": n_workers,
         "timeout": task_timeout_s,
         "retry": task_timeout_s + 60,

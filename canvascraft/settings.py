@@ -9,7 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from canvascraft.backends import channel_layer_settings, database_settings, q_cluster_settings
+from canvascraft.backends import (
+    channel_layer_settings,
+    database_settings,
+    q_cluster_settings,
+    queue_for_device,
+)
 from canvascraft.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -175,10 +180,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Training workers. A worker started with CANVASCRAFT_DEVICE=cuda:0 (or mps) trains on that
+# device and takes runs from the GPU queue; others take the CPU queue. "auto" requests go to
+# CANVASCRAFT_AUTO_DEVICE_CLASS's queue.
+TRAINING_DEVICE = env_str("CANVASCRAFT_DEVICE", "cpu")
+AUTO_DEVICE_CLASS = env_str("CANVASCRAFT_AUTO_DEVICE_CLASS", "cpu")
+if AUTO_DEVICE_CLASS not in {"cpu", "gpu"}:
+    raise ImproperlyConfiguredEnv("CANVASCRAFT_AUTO_DEVICE_CLASS must be cpu or gpu")
+HEARTBEAT_INTERVAL_S = env_int("CANVASCRAFT_HEARTBEAT_S", 5, minimum=1)
+HEARTBEAT_TIMEOUT_S = env_int("CANVASCRAFT_HEARTBEAT_TIMEOUT_S", 60, minimum=2)
+CHECKPOINT_DIR = DATA_DIR / "checkpoints"
+
 Q_CLUSTER = q_cluster_settings(
     REDIS_URL,
     n_workers=env_int("CANVASCRAFT_WORKERS", 1, minimum=1),
-    task_timeout_s=env_int("CANVASCRAFT_TASK_TIMEOUT_S", 3600, minimum=10),
+    task_timeout_s=env_int("CANVASCRAFT_TASK_TIMEOUT_S", 6 * 3600, minimum=10),
+    queue_name=queue_for_device(TRAINING_DEVICE),
 )
 CHANNEL_LAYERS = channel_layer_settings(REDIS_URL)
 

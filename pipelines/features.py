@@ -49,23 +49,44 @@ class Features:
         return batch
 
 
-def feature_key(chain: BrushChain, *, target: str | None) -> str:
-    """The store key of a chain's cacheable part, for one target column (tables)."""
+def feature_key(chain: BrushChain, *, target: str | None, fit_key: str = "all") -> str:
+    """The store key of a chain's cacheable part, for one target column (tables), fitted on the
+    samples `fit_key` names ("all", or a training split's own key)."""
     payload = {
         "chain": chain.deterministic_config_hash(),
         "target": target,
+        "fit": fit_key,
         "format": FEATURE_FORMAT_VERSION,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+MAX_CLASSES = 1000
+
+
 def _encode_labels(raw_labels: list) -> tuple[np.ndarray, list[str]]:
+    """Class codes in sorted-name order; a column of more than MAX_CLASSES distinct values is
+    no class label (a regression target): its codes are all -1."""
     names = sorted({str(label) for label in raw_labels if label is not None})
+    if len(names) > MAX_CLASSES:
+        return np.full(len(raw_labels), -1, dtype=np.int64), []
     code_of = {name: code for code, name in enumerate(names)}
     codes = np.array(
         [-1 if label is None else code_of[str(label)] for label in raw_labels], dtype=np.int64
     )
     return codes, names
+
+
+def raw_labels(version: DatasetVersion, target: str | None) -> list:
+    """Each sample's label (class name, target value or None), without decoding any sample."""
+    if version.dataset.modality != Modality.TABULAR:
+        return [item["label"] for item in version.manifest]
+    from registry.ingest.readers import read_table
+
+    table = read_table(dataset_selectors.version_file(version), version.schema)
+    if target not in table.columns:
+        raise InvalidInput(f"no column {target!r} in {version}", field="target")
+    return [None if value != value else value for value in table[target].tolist()]
 
 
 def _raw_samples(version: DatasetVersion, target: str | None) -> tuple[object, list, list[str]]:
@@ -112,13 +133,27 @@ def _as_matrix(transformed) -> tuple[np.ndarray, list[str]]:
     return np.asarray(transformed, dtype=np.float32), []
 
 
+def _subset(raw, indices: np.ndarray):
+    if hasattr(raw, "iloc"):
+        return raw.iloc[indices]
+    return [raw[index] for index in indices]
+
+
 def _compute(
-    version: DatasetVersion, chain: BrushChain, key: str, target: str | None
+    version: DatasetVersion,
+    chain: BrushChain,
+    key: str,
+    target: str | None,
+    fit_on: np.ndarray | None,
 ) -> tuple[FeatureSet, float]:
     started = time.perf_counter()
     raw, raw_labels, _ = _raw_samples(version, target)
     labels, label_names = _encode_labels(raw_labels)
-    chain.fit(raw, labels)
+    if fit_on is None:
+        chain.fit(raw, labels)
+    else:
+        # Brushes learn from the training split only, so validation and test stay unseen.
+        chain.fit(_subset(raw, fit_on), labels[fit_on])
     features, feature_names = _as_matrix(chain.transform(raw, training=False))
     compute_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(dir=artifact_store.staging_dir()) as folder:
@@ -169,15 +204,23 @@ def features_for(
     *,
     target: str | None = None,
     run: Run | None = None,
+    fit_on: np.ndarray | None = None,
+    fit_key: str = "all",
 ) -> Features:
-    """Features of a dataset version under a brush chain, from the store when it has them."""
+    """Features of a dataset version under a brush chain, from the store when it has them.
+
+    `fit_on` (sample indices, named by `fit_key`) restricts what the brushes learn from, e.g.
+    to a training split; every sample is transformed either way.
+    """
+    if (fit_on is None) != (fit_key == "all"):
+        raise ValueError("fit_on and fit_key go together")
     chain = BrushChain.from_config(chain_config)
-    key = feature_key(chain, target=target)
+    key = feature_key(chain, target=target, fit_key=fit_key)
     started = time.perf_counter()
     feature_set = FeatureSet.objects.filter(dataset_sha256=version.sha256, chain_hash=key).first()
     hit = feature_set is not None
     if feature_set is None:
-        feature_set, _ = _compute(version, chain, key, target)
+        feature_set, _ = _compute(version, chain, key, target, fit_on)
     arrays, fitted_chain = _load(feature_set, chain_config)
     seconds = time.perf_counter() - started
     services.feature_set_record_use(feature_set=feature_set, run=run, hit=hit, load_s=seconds)

@@ -79,12 +79,37 @@ class RunAdmin(admin.ModelAdmin):
         "created_at",
         "ended_at",
     ]
-    list_filter = ["status", "device", "created_at"]
+    list_filter = ["status", "device_class", "device", "created_at"]
     search_fields = ["name", "experiment__name", "owner__username", "error_text"]
     list_select_related = ["experiment", "owner"]
     raw_id_fields = ["experiment", "owner", "parent", "remix_of"]
-    readonly_fields = ["created_at", "started_at", "ended_at"]
+    readonly_fields = [
+        "created_at",
+        "started_at",
+        "ended_at",
+        "heartbeat_at",
+        "attempt",
+        "cancel_requested_at",
+        "progress",
+        "summary",
+        "log_text",
+    ]
     inlines = [MetricSummaryInline, ArtifactInline, FeaturesOfRunInline]
+    actions = ["cancel_runs"]
+
+    @admin.action(description="Cancel selected runs (queued: now; running: at the next batch)")
+    def cancel_runs(self, request, queryset):
+        from registry.errors import RegistryError
+        from registry.services import run_request_cancel
+
+        cancelled = 0
+        for run in queryset:
+            try:
+                run_request_cancel(run=run)
+                cancelled += 1
+            except RegistryError as error:
+                self.message_user(request, f"run {run.pk}: {error.message}", level="warning")
+        self.message_user(request, f"Cancel requested for {cancelled} runs.")
 
 
 @admin.register(MetricSummary)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from pipelines.brushes import list_brushes
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -11,6 +10,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from gallery.api.parsers import FastJSONParser
+from pipelines.brushes import list_brushes
+from pipelines.training.templates import list_templates
 from registry import dataset_selectors, services
 from registry.errors import InvalidInput, LimitExceeded
 from registry.models import Dataset, DatasetVersion, Modality, Visibility
@@ -261,6 +262,16 @@ class DatasetViewSet(viewsets.GenericViewSet):
             DatasetVersionSerializer(created_version).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class TemplateViewSet(viewsets.ViewSet):
+    """The model templates a training can use, with the JSON schema of their parameters."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    def list(self, request):
+        return Response(list_templates())
 
 
 class BrushViewSet(viewsets.ViewSet):

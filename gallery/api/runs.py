@@ -23,6 +23,7 @@ from gallery.api.serializers import (
     RunSerializer,
     RunUpdateSerializer,
 )
+from pipelines.services import cancel_run, start_run
 from registry import artifact_store, selectors, services
 from registry.errors import InvalidInput, LimitExceeded, NotFound
 from registry.models import Run, RunStatus
@@ -100,13 +101,23 @@ class RunViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         experiment = selectors.experiment_for_user(request.user, data["experiment"])
+        remix_of = _optional_run(request.user, data["remix_of"], "remix_of")
+        if data["config"] is not None:
+            run = start_run(
+                owner=request.user,
+                experiment=experiment,
+                name=data["name"],
+                config=data["config"],
+                remix_of=remix_of,
+            )
+            return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
         run = services.run_create(
             owner=request.user,
             experiment=experiment,
             name=data["name"],
             params=data["params"],
             parent=_optional_run(request.user, data["parent"], "parent"),
-            remix_of=_optional_run(request.user, data["remix_of"], "remix_of"),
+            remix_of=remix_of,
         )
         return Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
 
@@ -126,6 +137,13 @@ class RunViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         services.run_delete(run=selectors.run_for_user(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancels a queued run at once; a running one stops at its next batch."""
+        run = cancel_run(run=selectors.run_for_user(request.user, pk))
+        return Response(RunSerializer(selectors.run_for_user(request.user, run.pk)).data)
 
     @extend_schema(request=RunFinishSerializer, responses=RunSerializer)
     @action(detail=True, methods=["post"])

@@ -56,6 +56,8 @@ class RunSerializer(serializers.ModelSerializer):
 
     metrics = serializers.SerializerMethodField()
     duration_s = serializers.SerializerMethodField()
+    error = serializers.CharField(source="error_text", help_text="Why the run failed, if it did.")
+    cancel_requested = serializers.BooleanField(help_text="A cancel is on its way to the worker.")
 
     class Meta:
         model = Run
@@ -74,6 +76,13 @@ class RunSerializer(serializers.ModelSerializer):
             "duration_s",
             "parent",
             "remix_of",
+            "config",
+            "summary",
+            "error",
+            "progress",
+            "attempt",
+            "device_class",
+            "cancel_requested",
         ]
         read_only_fields = fields
 
@@ -94,6 +103,13 @@ class RunSerializer(serializers.ModelSerializer):
             "duration_s": self.get_duration_s(run),
             "parent": run.parent_id,
             "remix_of": run.remix_of_id,
+            "config": run.config,
+            "summary": run.summary,
+            "error": run.error_text,
+            "progress": run.progress,
+            "attempt": run.attempt,
+            "device_class": run.device_class,
+            "cancel_requested": run.cancel_requested_at is not None,
         }
 
     def get_metrics(self, run: Run) -> dict[str, dict]:
@@ -109,7 +125,11 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class RunCreateSerializer(serializers.Serializer):
+    """Without `config`: a run opened for an outside script to log into (running). With
+    `config`: a training the studio queues for a worker (see /api/v1/templates/)."""
+
     experiment = serializers.IntegerField()
+    config = serializers.JSONField(required=False, default=None)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     params = serializers.JSONField(required=False, default=dict)
     parent = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from gallery.api.datasets import BrushViewSet, DatasetViewSet
+from gallery.api.datasets import BrushViewSet, DatasetViewSet, TemplateViewSet
 from gallery.api.experiments import ExperimentViewSet
 from gallery.api.runs import RunViewSet
 from gallery.api.tokens import ApiTokenViewSet
@@ -11,5 +11,6 @@ router.register("runs", RunViewSet, basename="run")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("brushes", BrushViewSet, basename="brush")
+router.register("templates", TemplateViewSet, basename="template")
 
 urlpatterns = router.urls

@@ -6,7 +6,7 @@ from registry.models.datasets import Dataset, DatasetVersion, Modality, Visibili
 from registry.models.experiments import Experiment
 from registry.models.features import FeatureSet, RunFeatureUse
 from registry.models.metrics import MetricPoint, MetricRollup, MetricSummary
-from registry.models.runs import Run, RunStatus
+from registry.models.runs import DeviceClass, Run, RunStatus
 from registry.models.tokens import ApiToken
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Artifact",
     "Dataset",
     "DatasetVersion",
+    "DeviceClass",
     "Experiment",
     "FeatureSet",
     "MetricPoint",

@@ -18,6 +18,11 @@ class RunStatus(models.TextChoices):
         return frozenset({cls.SUCCEEDED, cls.FAILED, cls.CANCELLED})
 
 
+class DeviceClass(models.TextChoices):
+    CPU = "cpu", "CPU"
+    GPU = "gpu", "GPU"
+
+
 class Run(models.Model):
     """One attempt inside an experiment: its params, timings, outcome and lineage.
 
@@ -47,10 +52,26 @@ class Run(models.Model):
     remix_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
     )
+    # Runs the studio trains itself (empty `config` for runs opened by outside scripts).
+    config = models.JSONField(default=dict, blank=True)
+    device_class = models.CharField(
+        max_length=8, choices=DeviceClass.choices, blank=True, default=""
+    )
+    attempt = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it.")
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    timeout_s = models.PositiveIntegerField(null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Final metrics (test_…).")
+    log_text = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["experiment", "-created_at"], name="run_by_experiment")]
+        indexes = [
+            models.Index(fields=["experiment", "-created_at"], name="run_by_experiment"),
+            models.Index(fields=["status", "heartbeat_at"], name="run_by_heartbeat"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"

@@ -22,13 +22,21 @@ from registry.services.metrics import (
     run_log_metric,
     run_log_metrics,
 )
+from registry.services.run_lifecycle import (
+    run_append_log,
+    run_claim,
+    run_heartbeat,
+    run_request_cancel,
+    run_requeue_or_fail,
+    run_set_summary,
+    stale_running_runs,
+)
 from registry.services.runs import (
     check_params,
     run_create,
     run_delete,
     run_finish,
     run_log_params,
-    run_start,
     run_update,
 )
 from registry.services.tokens import (
@@ -59,14 +67,20 @@ __all__ = [
     "feature_set_store",
     "feature_sets_purge",
     "ingest_limits",
+    "run_append_log",
+    "run_claim",
     "run_create",
     "run_delete",
     "run_finish",
+    "run_heartbeat",
     "run_log_artifact",
     "run_log_metric",
     "run_log_metrics",
     "run_log_params",
-    "run_start",
+    "run_request_cancel",
+    "run_requeue_or_fail",
+    "run_set_summary",
     "run_update",
+    "stale_running_runs",
     "token_digest",
 ]

@@ -69,6 +69,10 @@ def run_create(
     parent: Run | None = None,
     remix_of: Run | None = None,
     device: str = "",
+    config: Mapping[str, Any] | None = None,
+    device_class: str = "",
+    timeout_s: int | None = None,
+    max_attempts: int = 3,
 ) -> Run:
     """Opens a run in an experiment.
 
@@ -90,6 +94,10 @@ def run_create(
         parent=parent,
         remix_of=remix_of,
         device=device,
+        config=dict(config or {}),
+        device_class=device_class,
+        timeout_s=timeout_s,
+        max_attempts=max_attempts,
     )
     if not cleaned_name:
         run.name = f"run-{run.pk}"
@@ -125,15 +133,6 @@ def run_log_params(*, run: Run, params: Mapping[str, ParamValue]) -> Run:
     run.params = {**run.params, **cleaned}
     run.save(update_fields=["params"])
     return run
-
-
-@transaction.atomic
-def run_start(*, run: Run, device: str = "") -> bool:
-    """Claims a queued run for a worker: queued -> running. False when another got there first."""
-    claimed = Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), device=device
-    )
-    return claimed == 1
 
 
 @transaction.atomic

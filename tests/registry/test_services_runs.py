@@ -5,11 +5,11 @@ from registry.errors import Conflict, InvalidInput
 from registry.models import MetricPoint, Run, RunStatus
 from registry.services import (
     check_metric_batch,
+    run_claim,
     run_create,
     run_finish,
     run_log_metrics,
     run_log_params,
-    run_start,
 )
 from registry.signals import RunFinished, run_finished
 from tests.factories import ExperimentFactory, RunFactory
@@ -40,11 +40,11 @@ def test_a_queued_run_has_no_start_time_until_a_worker_claims_it(owner, experime
     run = run_create(owner=owner, experiment=experiment, status=RunStatus.QUEUED)
     assert run.started_at is None
 
-    assert run_start(run=run, device="cpu") is True
-    assert run_start(run=run, device="cuda:0") is False  # a second worker gets nothing
+    assert run_claim(run_id=run.pk, device="cpu") is not None
+    assert run_claim(run_id=run.pk, device="cuda:0") is None  # a second worker gets nothing
 
     stored = Run.objects.get(pk=run.pk)
-    assert (stored.status, stored.device) == (RunStatus.RUNNING, "cpu")
+    assert (stored.status, stored.device, stored.attempt) == (RunStatus.RUNNING, "cpu", 1)
     assert stored.started_at is not None
 
 

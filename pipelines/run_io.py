@@ -1,0 +1,118 @@
+"""Everything one training run writes while it trains: metrics, log lines, checkpoints,
+artifacts, summary, heartbeats. The steps talk to this, not to the registry directly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import connection
+
+from registry import services
+from registry.models import Run
+
+logger = logging.getLogger("canvascraft.training")
+
+
+class Heartbeat(threading.Thread):
+    """Tells the registry every few seconds that the run is alive, and learns whether it was
+    cancelled meanwhile. A daemon thread: it dies with the worker, which is the point."""
+
+    def __init__(self, run_id: int, interval_s: float) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.interval_s = interval_s
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self.progress: dict = {}
+
+    def run(self) -> None:
+        try:
+            while not self.finished.wait(self.interval_s):
+                try:
+                    if services.run_heartbeat(run_id=self.run_id, progress=self.progress):
+                        self.stop_requested.set()
+                except Exception:  # a busy database must not kill the run; try again later
+                    logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.finished.set()
+        self.join(timeout=10)
+
+
+class RunIO:
+    def __init__(self, run: Run, *, heartbeat: Heartbeat, timeout_s: int) -> None:
+        self.run = run
+        self.heartbeat = heartbeat
+        self.deadline = time.monotonic() + timeout_s
+        self.timeout_s = timeout_s
+        self.pending_lines: list[str] = []
+        self.last_flush = time.monotonic()
+        self.checkpoint_path = Path(settings.CHECKPOINT_DIR) / f"run-{run.pk}.pt"
+        self.n_epochs = run.config.get("params", {}).get("epochs")
+
+    def enter_step(self, name: str) -> None:
+        self.heartbeat.progress = {"phase": name}
+        self.log(f"{name}…")
+
+    # --- stopping -------------------------------------------------------------------------
+    def stop_reason(self) -> str | None:
+        """Polled every batch: a cancel request (seen by the heartbeat) or the run's timeout."""
+        if self.heartbeat.stop_requested.is_set():
+            return "cancelled"
+        if time.monotonic() > self.deadline:
+            return f"timed out after {self.timeout_s} s"
+        return None
+
+    # --- log and metrics ------------------------------------------------------------------
+    def log(self, line: str) -> None:
+        self.pending_lines.append(f"[{time.strftime('%H:%M:%S')}] {line}")
+        if time.monotonic() - self.last_flush > 2 or len(self.pending_lines) > 50:
+            self.flush_log()
+
+    def flush_log(self) -> None:
+        if self.pending_lines:
+            services.run_append_log(run_id=self.run.pk, lines=self.pending_lines)
+            self.pending_lines = []
+        self.last_flush = time.monotonic()
+
+    def log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        points = [
+            {"key": key, "step": epoch, "value": float(value)} for key, value in metrics.items()
+        ]
+        services.run_log_metrics(run=self.run, batch=services.check_metric_batch(points))
+        self.heartbeat.progress = {"phase": "train", "epoch": epoch + 1, "n_epochs": self.n_epochs}
+
+    def log_summary(self, summary: dict[str, float]) -> None:
+        services.run_set_summary(run_id=self.run.pk, summary=summary)
+        points = [{"key": key, "step": 0, "value": float(value)} for key, value in summary.items()]
+        services.run_log_metrics(run=self.run, batch=services.check_metric_batch(points))
+        self.log("test: " + ", ".join(f"{key} {value:.4f}" for key, value in summary.items()))
+
+    # --- files ----------------------------------------------------------------------------
+    def save_artifact(self, path: str, stream: BinaryIO) -> None:
+        services.run_log_artifact(run=self.run, path=path, stream=stream, max_bytes=2**40)
+
+    def save_checkpoint(self, state: bytes) -> None:
+        """Atomically replaces the run's checkpoint: a crash mid-write leaves the previous one."""
+        self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=self.checkpoint_path.parent)
+        with os.fdopen(handle, "wb") as temp_file:
+            temp_file.write(state)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.replace(temp_name, self.checkpoint_path)
+
+    def load_checkpoint(self) -> bytes | None:
+        return self.checkpoint_path.read_bytes() if self.checkpoint_path.exists() else None
+
+    def clear_checkpoint(self) -> None:
+        self.checkpoint_path.unlink(missing_ok=True)

@@ -1,0 +1,65 @@
+"""Starting and stopping the studio's own training runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from canvascraft.backends import CPU_QUEUE, GPU_QUEUE
+from pipelines.run_config import check_run_config
+from registry import services
+from registry.models import DeviceClass, Experiment, Run, RunStatus
+
+
+def queue_of(run: Run) -> str:
+    return GPU_QUEUE if run.device_class == DeviceClass.GPU else CPU_QUEUE
+
+
+def enqueue_run(run: Run) -> None:
+    """Hands the run to a worker of its device class once the transaction commits (a worker
+    must never see a run id whose row it cannot read yet)."""
+    from django_q.tasks import async_task
+
+    def send() -> None:
+        async_task(
+            "pipelines.tasks.train_run",
+            run.pk,
+            cluster=queue_of(run),
+            task_name=f"train run {run.pk}",
+        )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def start_run(
+    *,
+    owner,
+    experiment: Experiment,
+    name: str,
+    config: Mapping[str, Any],
+    remix_of: Run | None = None,
+) -> Run:
+    """Validates a training request and queues it as a run (201 in the API, a queued run page)."""
+    checked, _version = check_run_config(user=owner, raw=config)
+    run = services.run_create(
+        owner=owner,
+        experiment=experiment,
+        name=name,
+        params=checked.params,
+        status=RunStatus.QUEUED,
+        remix_of=remix_of,
+        config=checked.as_json(),
+        device_class=checked.device_class,
+        timeout_s=checked.timeout_s,
+        max_attempts=checked.max_attempts,
+    )
+    enqueue_run(run)
+    return run
+
+
+def cancel_run(*, run: Run) -> Run:
+    """Cancels now if queued; a running run stops at its next batch (seen by its heartbeat)."""
+    return services.run_request_cancel(run=run)

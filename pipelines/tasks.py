@@ -1,0 +1,39 @@
+"""django-q2 entry points: a few lines each, taking ids, calling the runner or services."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from registry import services
+from registry.models import Run
+
+logger = logging.getLogger("canvascraft.training")
+
+
+def train_run(run_id: int) -> str:
+    """Trains run `run_id` on this worker (minutes to hours); a no-op if it is not queued."""
+    from pipelines.runner import execute_run
+
+    return execute_run(run_id)
+
+
+def reap_stale_runs() -> dict[str, int]:
+    """Scheduled every minute: runs whose worker stopped sending heartbeats (killed, out of
+    memory, machine gone) are requeued to resume from their checkpoint, or failed once their
+    attempts are used up."""
+    from pipelines.services import enqueue_run
+
+    outcomes = {"requeued": 0, "failed": 0, "skipped": 0}
+    timeout_s = settings.HEARTBEAT_TIMEOUT_S
+    for run in services.stale_running_runs(heartbeat_timeout_s=timeout_s):
+        reason = f"the worker stopped answering (no heartbeat for {timeout_s} s)"
+        outcome = services.run_requeue_or_fail(
+            run=run, reason=reason, heartbeat_timeout_s=timeout_s
+        )
+        outcomes[outcome] += 1
+        if outcome == "requeued":
+            enqueue_run(Run.objects.get(pk=run.pk))
+        logger.warning("run %s: %s (%s)", run.pk, outcome, reason, extra={"run_id": run.pk})
+    return outcomes
