@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,17 @@ def enqueue_run(run: Run) -> None:
     transaction.on_commit(send)
 
 
+def _displayable(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Run params are scalars (tables sort and filter by them); a list such as hidden units
+    becomes its JSON text there, while the run's config keeps the real value."""
+    return {
+        key: value
+        if isinstance(value, str | int | float | bool) or value is None
+        else json.dumps(value)
+        for key, value in params.items()
+    }
+
+
 @transaction.atomic
 def start_run(
     *,
@@ -48,7 +60,7 @@ def start_run(
         owner=owner,
         experiment=experiment,
         name=name,
-        params=checked.params,
+        params=_displayable(checked.params),
         status=RunStatus.QUEUED,
         remix_of=remix_of,
         config=checked.as_json(),

@@ -18,13 +18,15 @@ from pipelines.features import MAX_CLASSES, features_for, raw_labels
 from pipelines.pipeline import PipelineCancelled, PipelineContext, StepFailed
 from pipelines.run_io import RunIO
 from pipelines.training.data import TrainingData, split_indices
-from pipelines.training.evaluation import (
+from pipelines.training.trainer import (
+    TrainingCallbacks,
+    TrainingStopped,
     confusion_matrix,
     confusion_matrix_png,
     evaluate,
     sample_predictions,
+    train,
 )
-from pipelines.training.trainer import TrainingCallbacks, TrainingStopped, train
 from registry.errors import InvalidInput
 from registry.models import DatasetVersion
 
