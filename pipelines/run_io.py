@@ -48,6 +48,62 @@ class Heartbeat(threading.Thread):
         self.join(timeout=10)
 
 
+class CheckpointWriter(threading.Thread):
+    """Writes checkpoints off the training thread: the loop hands over the bytes and goes on
+    with the next epoch while the file is written and fsynced. Only the newest pending
+    checkpoint is kept: if the disk is slower than the epochs, older ones are skipped."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name=f"checkpoint-writer-{path.stem}", daemon=True)
+        self.path = path
+        self.pending: bytes | None = None
+        self.condition = threading.Condition()
+        self.closing = False
+        self.error: BaseException | None = None
+
+    def submit(self, state: bytes) -> None:
+        with self.condition:
+            self.pending = state
+            self.condition.notify()
+
+    def run(self) -> None:
+        while True:
+            with self.condition:
+                while self.pending is None and not self.closing:
+                    self.condition.wait()
+                if self.pending is None:
+                    return
+                state, self.pending = self.pending, None
+            try:
+                _write_atomically(self.path, state)
+            except BaseException as error:  # reported by close(); training goes on meanwhile
+                self.error = error
+
+    def close(self) -> None:
+        """Waits until the newest checkpoint is on disk."""
+        with self.condition:
+            self.closing = True
+            self.condition.notify()
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A crash mid-write leaves the previous file: write a temp file, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as temp_file:
+            temp_file.write(data)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
 class RunIO:
     def __init__(self, run: Run, *, heartbeat: Heartbeat, timeout_s: int) -> None:
         self.run = run
@@ -58,6 +114,7 @@ class RunIO:
         self.last_flush = time.monotonic()
         self.checkpoint_path = Path(settings.CHECKPOINT_DIR) / f"run-{run.pk}.pt"
         self.n_epochs = run.config.get("params", {}).get("epochs")
+        self.checkpoint_writer: CheckpointWriter | None = None
 
     def enter_step(self, name: str) -> None:
         self.heartbeat.progress = {"phase": name}
@@ -102,17 +159,20 @@ class RunIO:
         services.run_log_artifact(run=self.run, path=path, stream=stream, max_bytes=2**40)
 
     def save_checkpoint(self, state: bytes) -> None:
-        """Atomically replaces the run's checkpoint: a crash mid-write leaves the previous one."""
-        self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=self.checkpoint_path.parent)
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(state)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, self.checkpoint_path)
+        """Hands the epoch's checkpoint to the writer thread (started on first use)."""
+        if self.checkpoint_writer is None:
+            self.checkpoint_writer = CheckpointWriter(self.checkpoint_path)
+            self.checkpoint_writer.start()
+        self.checkpoint_writer.submit(state)
+
+    def flush_checkpoints(self) -> None:
+        if self.checkpoint_writer is not None:
+            self.checkpoint_writer.close()
+            self.checkpoint_writer = None
 
     def load_checkpoint(self) -> bytes | None:
         return self.checkpoint_path.read_bytes() if self.checkpoint_path.exists() else None
 
     def clear_checkpoint(self) -> None:
+        self.flush_checkpoints()
         self.checkpoint_path.unlink(missing_ok=True)

@@ -221,6 +221,7 @@ class SaveArtifacts:
             "summary": metadata["summary"],
             "confusion_matrix": metadata.get("confusion_matrix"),
             "label_names": metadata["data"].label_names,
+            "split": {name: len(indices) for name, indices in metadata["split"].items()},
             "step_seconds": context.step_seconds,
         }
         files["metrics.json"] = json.dumps(metrics, indent=2).encode()
