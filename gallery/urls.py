@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import dataset_views, views
+from gallery import dataset_views, training_views, views
 
 app_name = "gallery"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/", views.experiment_detail, name="experiment"),
     path("runs/compare/", views.run_compare, name="compare"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
+    path("train/", training_views.train_new, name="train"),
+    path("runs/<int:run_id>/remix/", training_views.run_remix, name="run-remix"),
+    path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
+    path("runs/<int:run_id>/log/", training_views.run_log, name="run-log"),
     path("datasets/", dataset_views.dataset_list, name="datasets"),
     path("datasets/new/", dataset_views.dataset_new, name="dataset-new"),
     path("datasets/<int:dataset_id>/", dataset_views.dataset_detail, name="dataset"),

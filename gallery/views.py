@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from gallery.forms import ExperimentForm
+from gallery.training_run_page import run_training_context
 from registry import selectors, services
 from registry.errors import InvalidInput, NotFound, RegistryError
 from registry.models import Run
@@ -116,6 +117,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "artifacts": selectors.artifacts_of_run(run),
             "params": sorted(run.params.items()),
             "feature_uses": selectors.feature_uses_of_run(run),
+            **run_training_context(request, run),
         },
     )
 

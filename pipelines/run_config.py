@@ -75,8 +75,11 @@ def default_brushes(version: DatasetVersion) -> list[dict]:
     """Sensible preprocessing for each kind of data when the request names none."""
     modality = version.dataset.modality
     if modality == Modality.TABULAR:
+        # Numbers get their mean, then text and categories their most frequent value, so
+        # one_hot never meets a gap.
         return [
-            {"name": "impute", "params": {}},
+            {"name": "impute", "params": {"strategy": "mean"}},
+            {"name": "impute", "params": {"strategy": "most_frequent"}},
             {"name": "one_hot", "params": {}},
             {"name": "standard_scaler", "params": {}},
         ]

@@ -17,10 +17,12 @@ from pipelines.training.errors import TrainingDataError
 
 MODALITY_OF_SAMPLE_AXES = {1: "tabular", 3: "image", 2: "audio"}
 TASKS = ("classification", "regression")
+# Below this the training targets are constant: dividing by their std would blow noise up.
+CONSTANT_TARGET_STD = 1e-12
 
 
 def modality_of_shape(sample_shape: tuple[int, ...]) -> str:
-    """"tabular", "image" or "audio" for the shape of one sample (no batch axis)."""
+    """ "tabular", "image" or "audio" for the shape of one sample (no batch axis)."""
     try:
         return MODALITY_OF_SAMPLE_AXES[len(sample_shape)]
     except KeyError:
@@ -108,6 +110,18 @@ class TrainingData:
     def n_outputs(self) -> int:
         """Number of network outputs: one per class, or one value for regression."""
         return len(self.label_names) if self.task == "classification" else 1
+
+
+def target_scaling(data: TrainingData) -> tuple[float, float]:
+    """(mean, std) of the training targets for regression, (0, 1) for classification.
+
+    Models learn standardised targets, so learning rates, losses and SVR's epsilon mean the same
+    whatever the target's units; predictions are scaled back.
+    """
+    if data.task != "regression":
+        return 0.0, 1.0
+    std = float(data.y_train.std(dtype=np.float64))
+    return float(data.y_train.mean(dtype=np.float64)), std if std > CONSTANT_TARGET_STD else 1.0
 
 
 def split_indices(

@@ -92,16 +92,21 @@ def allowed_values(spec: dict[str, Any]) -> str:
         single = allowed_values({**spec, "type": "integer"})
         return f"{single}, or a list of {spec['minItems']} to {spec['maxItems']} such integers"
     noun = "an integer" if "integer" in types else "a number"
-    bounds = []
-    if "minimum" in spec:
-        bounds.append(f">= {spec['minimum']}")
-    if "exclusiveMinimum" in spec:
-        bounds.append(f"> {spec['exclusiveMinimum']}")
-    if "maximum" in spec:
-        bounds.append(f"<= {spec['maximum']}")
-    if "exclusiveMaximum" in spec:
-        bounds.append(f"< {spec['exclusiveMaximum']}")
-    return f"{noun} {' and '.join(bounds)}" if bounds else noun
+    if "minimum" in spec and "maximum" in spec:
+        text = f"{noun} from {spec['minimum']} to {spec['maximum']}"
+    else:
+        bounds = [
+            f"{symbol} {spec[key]}"
+            for key, symbol in (
+                ("minimum", ">="),
+                ("exclusiveMinimum", ">"),
+                ("maximum", "<="),
+                ("exclusiveMaximum", "<"),
+            )
+            if key in spec
+        ]
+        text = f"{noun} {' and '.join(bounds)}" if bounds else noun
+    return f"{text}, or null" if "null" in types else text
 
 
 def validate_params(

@@ -37,10 +37,10 @@ class CnnTemplate(TorchTemplate):
                 4, 1, 16, "Side of the feature map kept before the head (1 = global pooling)."
             ),
             **training_properties(
-                epochs=15,
+                epochs=20,
                 batch_size=64,
                 learning_rate=0.003,
-                dropout=0.2,
+                dropout=0.3,
                 optimizer="adamw",
                 weight_decay=0.0001,
                 patience=5,

@@ -33,7 +33,13 @@ class MlpTemplate(TorchTemplate):
                 [256, 128], "Units per hidden layer; one number means a single hidden layer."
             ),
             **training_properties(
-                epochs=40, batch_size=64, learning_rate=0.001, dropout=0.2, patience=8
+                epochs=40,
+                batch_size=64,
+                learning_rate=0.001,
+                dropout=0.3,
+                optimizer="adamw",
+                weight_decay=0.01,
+                patience=10,
             ),
         }
     )

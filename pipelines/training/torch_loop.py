@@ -1,0 +1,298 @@
+"""The torch training loop: seeded epochs, validation, early stopping, checkpoints, resume.
+
+Reproducibility: torch, NumPy and Python are seeded from the run's seed before the network is
+built, and each epoch's sample order comes from its own generator derived from (seed, epoch), so
+a resumed run (which restores every generator from the checkpoint) continues the same sequence
+and ends with the same weights on the CPU. Augmentation (`TrainingData.augment`) keeps its own
+random stream, which a checkpoint does not hold: a resumed run with augmentation sees other
+variations. On CUDA, training uses automatic mixed precision (bfloat16 where supported, else
+float16 with gradient scaling) and is seeded but not bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+from pipelines.training import checkpoints
+from pipelines.training.callbacks import TrainingCallbacks
+from pipelines.training.data import TrainingData, target_scaling
+from pipelines.training.errors import TrainingDivergedError, TrainingStopped
+from pipelines.training.model import PREDICTION_BATCH_SIZE, TrainedModel
+from pipelines.training.optimisation import (
+    EarlyStopping,
+    build_optimizer,
+    build_scheduler,
+    step_scheduler,
+)
+from pipelines.training.templates import TorchTemplate
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator of one epoch's sample order, a pure function of (seed, epoch)."""
+    derived = int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0])
+    return torch.Generator().manual_seed(derived)
+
+
+class TorchRun:
+    """What one torch run holds between epochs; `train_torch` drives it."""
+
+    def __init__(
+        self,
+        template: type[TorchTemplate],
+        params: dict[str, Any],
+        data: TrainingData,
+        *,
+        device: str,
+        seed: int,
+        callbacks: TrainingCallbacks,
+    ) -> None:
+        self.template, self.params, self.data = template, params, data
+        self.device, self.seed, self.callbacks = device, seed, callbacks
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        random.seed(seed)
+        self.target_mean, self.target_std = target_scaling(data)
+        self.network = template.build_network(params, data.input_shape, data.n_outputs)
+        self.network.input_scaling.fit(data.x_train)
+        self.network.to(device)
+        self.optimizer = build_optimizer(params, self.network)
+        self.scheduler = build_scheduler(params, self.optimizer)
+        self.autocast_dtype, self.scaler = _mixed_precision(device)
+        self.early_stopping = EarlyStopping(
+            params["early_stopping_metric"], params["patience"], params["min_delta"]
+        )
+        self.best_state = checkpoints.cpu_copy(self.network.state_dict())
+        self.history: list[dict[str, float]] = []
+        self.next_epoch = 0
+        # Without augmentation the whole training split lives on the device: no copy per batch.
+        keep_on_device = data.augment is None
+        self.x_train = torch.from_numpy(data.x_train).to(device if keep_on_device else "cpu")
+        self.y_train = self._targets(data.y_train)
+        self.x_val = torch.from_numpy(data.x_val).to(device)
+        self.y_val = self._targets(data.y_val)
+
+    def _targets(self, values: np.ndarray) -> torch.Tensor:
+        if self.data.task == "classification":
+            return torch.from_numpy(values).to(self.device)
+        standardised = (values.astype(np.float64) - self.target_mean) / self.target_std
+        return torch.from_numpy(standardised.astype(np.float32)).to(self.device)
+
+    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if self.data.task == "classification":
+            return functional.cross_entropy(outputs.float(), targets)
+        return functional.mse_loss(outputs[:, 0].float(), targets)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
+
+    def _training_batch(self, index: torch.Tensor) -> torch.Tensor:
+        if self.data.augment is None:
+            return self.x_train[index]
+        augmented = self.data.augment(self.data.x_train[index.cpu().numpy()])
+        return torch.from_numpy(np.asarray(augmented, dtype=np.float32)).to(self.device)
+
+    def _step(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            self.optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+
+    def _check_stop(self) -> None:
+        reason = self.callbacks.should_stop()
+        if reason is not None:
+            raise TrainingStopped(reason)
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the training split in this epoch's order; loss and accuracy as seen
+        during the pass (dropout on), which is what `train_*` metrics mean everywhere."""
+        self.network.train()
+        n_samples, batch_size = len(self.x_train), self.params["batch_size"]
+        order = torch.randperm(n_samples, generator=epoch_generator(self.seed, epoch))
+        order = order.to(self.x_train.device)
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device)
+        started = time.perf_counter()
+        for start in range(0, n_samples, batch_size):
+            self._check_stop()
+            index = order[start : start + batch_size]
+            targets = self.y_train[index.to(self.device)]
+            with self._autocast():
+                outputs = self.network(self._training_batch(index))
+            loss = self._loss(outputs, targets)
+            self._step(loss)
+            total_loss += loss.detach() * len(index)
+            if self.data.task == "classification":
+                correct += (outputs.detach().argmax(dim=1) == targets).sum()
+        train_loss = float(total_loss) / n_samples
+        if not np.isfinite(train_loss):
+            raise TrainingDivergedError(
+                f"the training loss became {train_loss} at epoch {epoch + 1}: the learning rate "
+                f"{self.optimizer.param_groups[0]['lr']:g} is probably too high"
+            )
+        metrics = {"train_loss": train_loss}
+        if self.data.task == "classification":
+            metrics["train_accuracy"] = float(correct) / n_samples
+        metrics["samples_per_s"] = n_samples / max(time.perf_counter() - started, 1e-9)
+        return metrics
+
+    def validate(self) -> dict[str, float]:
+        """Loss and accuracy (or RMSE in the target's units) on the validation split."""
+        self._check_stop()
+        self.network.eval()
+        with torch.inference_mode(), self._autocast():
+            outputs = torch.cat(
+                [
+                    self.network(self.x_val[start : start + PREDICTION_BATCH_SIZE]).float()
+                    for start in range(0, len(self.x_val), PREDICTION_BATCH_SIZE)
+                ]
+            )
+        metrics = {"val_loss": float(self._loss(outputs, self.y_val))}
+        if self.data.task == "classification":
+            accuracy = (outputs.argmax(dim=1) == self.y_val).float().mean()
+            metrics["val_accuracy"] = float(accuracy)
+        else:
+            metrics["val_rmse"] = (metrics["val_loss"] ** 0.5) * self.target_std
+        return metrics
+
+    def run_epoch(self, epoch: int) -> None:
+        """Train, validate, track the best weights, report, checkpoint, log."""
+        started = time.perf_counter()
+        learning_rate = float(self.optimizer.param_groups[0]["lr"])
+        metrics = self.train_epoch(epoch)
+        metrics.update(self.validate())
+        metrics["learning_rate"] = learning_rate
+        metrics["epoch_s"] = time.perf_counter() - started
+        improved = self.early_stopping.update(epoch, metrics)
+        if improved:
+            self.best_state = checkpoints.cpu_copy(self.network.state_dict())
+        step_scheduler(self.scheduler, metrics["val_loss"])
+        self.history.append(metrics)
+        self.callbacks.on_epoch_end(epoch, dict(metrics))
+        self.callbacks.save_checkpoint(self.checkpoint(epoch))
+        self.callbacks.log(_epoch_line(epoch, self.params["epochs"], metrics, improved))
+
+    def identity(self) -> dict[str, Any]:
+        """What a checkpoint must share with this run to be resumed by it."""
+        return {
+            "template_name": self.template.name,
+            "params": self.params,
+            "seed": self.seed,
+            "task": self.data.task,
+            "input_shape": list(self.data.input_shape),
+            "n_outputs": self.data.n_outputs,
+            "n_training_samples": len(self.data.x_train),
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
+        }
+
+    def checkpoint(self, epoch: int) -> bytes:
+        return checkpoints.to_bytes(
+            {
+                **self.identity(),
+                "epoch": epoch,
+                "model": checkpoints.cpu_copy(self.network.state_dict()),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "scaler": None if self.scaler is None else self.scaler.state_dict(),
+                "early_stopping": self.early_stopping.state_dict(),
+                "best_state": self.best_state,
+                "history": self.history,
+                "random_states": checkpoints.capture_random_states(),
+            }
+        )
+
+    def resume(self, data: bytes) -> None:
+        """Continues after the checkpoint's epoch, as if the run had never stopped."""
+        state = checkpoints.from_bytes(data, expected=self.identity())
+        self.network.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state["scaler"] is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        self.early_stopping.load_state_dict(state["early_stopping"])
+        self.best_state = state["best_state"]
+        self.history = state["history"]
+        checkpoints.restore_random_states(state["random_states"])
+        self.next_epoch = state["epoch"] + 1
+        self.callbacks.log(f"resuming after epoch {self.next_epoch}/{self.params['epochs']}")
+
+    def finish(self) -> TrainedModel:
+        """The model with the best epoch's weights."""
+        stopping = self.early_stopping
+        if stopping.should_stop and len(self.history) < self.params["epochs"]:
+            self.callbacks.log(
+                f"early stopping after epoch {len(self.history)}: {stopping.metric} has not "
+                f"improved for {stopping.patience} epochs"
+            )
+        self.callbacks.log(
+            f"keeping epoch {stopping.best_epoch + 1} ({stopping.metric} {stopping.best_value:.4g})"
+        )
+        self.network.load_state_dict(self.best_state)
+        self.network.eval()
+        return TrainedModel(
+            template_name=self.template.name,
+            params=self.params,
+            task=self.data.task,
+            label_names=self.data.label_names,
+            feature_names=self.data.feature_names,
+            input_shape=self.data.input_shape,
+            device=self.device,
+            network=self.network,
+            target_mean=self.target_mean,
+            target_std=self.target_std,
+            history=self.history,
+            best_epoch=stopping.best_epoch,
+        )
+
+
+def _mixed_precision(device: str) -> tuple[torch.dtype | None, Any]:
+    """(autocast dtype, gradient scaler) for the device: none on CPU and MPS."""
+    if not device.startswith("cuda"):
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None  # bfloat16 keeps float32's range: no loss scaling needed
+    return torch.float16, torch.amp.GradScaler("cuda")
+
+
+def _epoch_line(epoch: int, n_epochs: int, metrics: dict[str, float], improved: bool) -> str:
+    shown = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_rmse")
+    values = " ".join(f"{name} {metrics[name]:.4g}" for name in shown if name in metrics)
+    return (
+        f"epoch {epoch + 1}/{n_epochs} {values} lr {metrics['learning_rate']:.3g} "
+        f"{metrics['epoch_s']:.2f} s" + (" (best)" if improved else "")
+    )
+
+
+def train_torch(
+    template: type[TorchTemplate],
+    params: dict[str, Any],
+    data: TrainingData,
+    *,
+    device: str,
+    seed: int,
+    callbacks: TrainingCallbacks,
+    resume_from: bytes | None = None,
+) -> TrainedModel:
+    """Trains a torch template; see the module docstring for what is reproducible."""
+    run = TorchRun(template, params, data, device=device, seed=seed, callbacks=callbacks)
+    if resume_from is not None:
+        run.resume(resume_from)
+    for epoch in range(run.next_epoch, params["epochs"]):
+        if run.early_stopping.should_stop:
+            break
+        run.run_epoch(epoch)
+    return run.finish()

@@ -1,0 +1,292 @@
+"""A creator starts a training from the page (dataset, target, template, a param, a reordered
+brush chain), watches it wait in the queue, and sees it succeed (summary and confusion matrix)
+or fail (its error) after the runner trains it in the test process."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import pytest
+
+from pipelines.services import start_run
+from registry import services
+from registry.models import Run, RunStatus
+from tests.dataset_files import IRIS_LIKE_CSV, image_zip
+from tests.factories import PASSWORD, ExperimentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SPECIES = ["setosa", "versicolor", "virginica"]
+# Three species whose measurements overlap: a forest gets most, not all, of them right.
+CSV = (
+    "petal_length,petal_width,sepal_length,colour,species\n"
+    + "\n".join(
+        f"{1.4 + (i % 3) * 1.1 + math.sin(i * 2.3):.2f},"
+        f"{0.2 + (i % 3) * 0.45 + math.cos(i * 1.3) * 0.45:.2f},"
+        f"{4.8 + (i % 3) * 0.5 + math.sin(i * 1.7) * 0.6:.2f},"
+        f"{['violet', 'white', 'blue', 'yellow'][i % 4] if i % 9 else ''},"
+        f"{SPECIES[i % 3]}"
+        for i in range(90)
+    )
+    + "\n"
+).encode()
+
+
+def execute_run(run_id: int) -> str:
+    # Imported when used: the runner pulls in the training core (torch, scikit-learn).
+    from pipelines.runner import execute_run as run_it
+
+    return run_it(run_id)
+
+
+def _log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _table(owner, name: str, data: bytes):
+    _dataset, version = services.dataset_create(
+        owner=owner, name=name, modality="tabular", upload=io.BytesIO(data), original_name="t.csv"
+    )
+    return version
+
+
+def _screenshot(page, screenshot, name: str) -> None:
+    # From the top, so the sticky bar and aside sit where a visitor first sees them.
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(name)
+
+
+def _brush_names(page) -> list[str]:
+    return page.locator("[data-brushes] .brush-name").all_inner_texts()
+
+
+def _check_images_are_offered_their_own_choices(page, images) -> None:
+    page.select_option("select[name=dataset_version]", str(images.pk))
+    assert page.locator("select[name=target]").is_hidden()
+    assert page.locator("[data-task-option=regression] input").is_disabled()
+    assert page.locator("input[name=template]:checked").input_value() == "cnn"
+    assert page.locator("label.template-card:has(input[value=random_forest])").is_visible()
+    assert page.locator("label.template-card:has(input[value=audio_cnn])").is_hidden()
+    assert _brush_names(page) == ["image_resize", "image_normalize"]
+    assert page.input_value("#brush-0-height") == "32"
+    assert "2 classes" in page.locator("[data-version-info]").inner_text()
+
+
+# The default table brushes (mean, then most frequent) with min_max_scaler added and moved up.
+ADDED_ORDER = ["impute", "impute", "one_hot", "standard_scaler", "min_max_scaler"]
+EXPECTED_ORDER = ["impute", "impute", "one_hot", "min_max_scaler", "standard_scaler"]
+
+
+def _fill_the_form(page, version) -> None:
+    page.select_option("select[name=dataset_version]", str(version.pk))
+    page.select_option("select[name=target]", "species")
+    page.locator("label.template-card:has(input[value=random_forest])").click()
+    assert page.locator("label.template-card:has(input[value=cnn])").is_hidden()
+    assert page.locator("[data-task-option=regression] input").is_enabled()
+    page.fill("#param-n_estimators", "30")
+    page.fill("#param-max_depth", "6")
+    # A fourth brush, added at the end and moved up before the scaler.
+    page.select_option("[data-brush-add-select]", "min_max_scaler")
+    page.click("[data-brush-add]")
+    assert _brush_names(page) == ADDED_ORDER
+    page.click("button[aria-label='Move min_max_scaler up']")
+    assert _brush_names(page) == EXPECTED_ORDER
+    page.locator(".brush-item", has_text="impute").first.locator("summary").click()
+    page.select_option("#brush-0-strategy", '"most_frequent"')
+
+
+def test_creator_starts_a_training_and_watches_it_queue_and_succeed(page, live_server, screenshot):
+    owner = UserFactory(username="iris_gardener")
+    ExperimentFactory(owner=owner, name="Flower forests")
+    version = _table(owner, "iris field notes", CSV)
+    _dataset, images = services.dataset_create(
+        owner=owner, name="pet sketches", modality="image", upload=io.BytesIO(image_zip())
+    )
+    _log_in(page, live_server, "iris_gardener")
+
+    page.click("a:has-text('New training')")
+    page.wait_for_url(f"{live_server.url}/train/")
+    _check_images_are_offered_their_own_choices(page, images)
+    _fill_the_form(page, version)
+    page.locator("details.config-preview summary").click()
+    _screenshot(page, screenshot, "20-new-training")
+
+    page.fill("#param-n_estimators", "0")  # out of range: the server refuses it
+    page.click("[data-train-submit]")
+    # Refused: the message sits next to the input, and everything entered is still there.
+    page.wait_for_selector(".refusal")
+    field = page.locator(".param-field:has(#param-n_estimators)")
+    assert "less than the minimum of 1" in field.locator(".errorlist").inner_text()
+    assert page.input_value("#param-max_depth") == "6"
+    assert _brush_names(page) == EXPECTED_ORDER
+    assert not Run.objects.exists()
+    _screenshot(page, screenshot, "24-training-refused")
+
+    page.fill("#param-n_estimators", "30")
+    assert field.locator(".errorlist").count() == 0
+    page.click("[data-train-submit]")
+    page.wait_for_url(re.compile(r".*/runs/\d+/$"))
+
+    run = Run.objects.get()
+    assert run.status == RunStatus.QUEUED
+    assert run.config["params"] == {"n_estimators": 30, "max_depth": 6, "min_samples_leaf": 1}
+    assert [brush["name"] for brush in run.config["brushes"]] == [
+        "impute",
+        "impute",
+        "one_hot",
+        "min_max_scaler",
+        "standard_scaler",
+    ]
+    assert run.config["brushes"][0]["params"]["strategy"] == "most_frequent"
+    assert run.experiment.name == "Flower forests"
+    assert page.get_by_text("Waiting for a cpu worker").is_visible()
+    _screenshot(page, screenshot, "21-queued-run")
+
+    # The runner trains it here; the page notices the final status by itself and reloads.
+    status = execute_run(run.pk)
+    run.refresh_from_db()
+    assert status == RunStatus.SUCCEEDED, run.error_text
+    page.wait_for_selector(".stat-hero", timeout=15_000)
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.confusion-card img');"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        timeout=15_000,
+    )
+    run.refresh_from_db()
+    assert page.locator(".stat-hero .stat-key").inner_text() == "test_accuracy"
+    assert run.summary["test_accuracy"] > 0.5
+    assert page.locator("[data-live-status]").inner_text() == "Succeeded"
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-metric-key]')]"
+        ".every(c => c.dataset.state === 'drawn')",
+        timeout=15_000,
+    )
+    _screenshot(page, screenshot, "22-succeeded-run")
+
+    page.click("a:has-text('Remix')")
+    page.wait_for_url(f"{live_server.url}/runs/{run.pk}/remix/")
+    assert page.input_value("input[name=name]") == f"{run.name} remix"
+    assert page.input_value("#param-n_estimators") == "30"
+    assert _brush_names(page) == EXPECTED_ORDER
+
+
+def test_a_training_that_fails_shows_its_error(page, live_server, screenshot):
+    owner = UserFactory(username="tiny_table")
+    experiment = ExperimentFactory(owner=owner, name="Too little data")
+    version = _table(owner, "six flowers", IRIS_LIKE_CSV)
+    run = start_run(
+        owner=owner,
+        experiment=experiment,
+        name="forest-on-six-rows",
+        config={
+            "dataset_version": version.pk,
+            "target": "species",
+            "task": "classification",
+            "template": "random_forest",
+            "params": {"n_estimators": 10},
+            "max_attempts": 1,
+        },
+    )
+    assert execute_run(run.pk) == RunStatus.FAILED
+
+    _log_in(page, live_server, "tiny_table")
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    run.refresh_from_db()
+    first_line = run.error_text.strip().splitlines()[0]
+    assert page.locator(".failure-head").inner_text() == first_line
+    assert (
+        page.locator("[data-live-log]")
+        .inner_text()
+        .strip()
+        .endswith(f"finished: failed ({first_line})")
+    )
+    _screenshot(page, screenshot, "23-failed-run")
+
+
+def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, screenshot):
+    owner = UserFactory(username="night_trainer")
+    experiment = ExperimentFactory(owner=owner, name="Flower nets")
+    version = _table(owner, "iris field notes", CSV)
+    run = start_run(
+        owner=owner,
+        experiment=experiment,
+        name="mlp-64-adam",
+        config={
+            "dataset_version": version.pk,
+            "target": "species",
+            "task": "classification",
+            "template": "mlp",
+            "params": {"epochs": 20, "hidden_units": [64]},
+            "max_attempts": 3,
+        },
+    )
+    # A worker took it (a second time) and is at epoch 7: what the runner's heartbeat stores.
+    services.run_claim(run_id=run.pk, device="cpu")
+    Run.objects.filter(pk=run.pk).update(attempt=2)
+    points = [
+        {"key": key, "step": step, "value": value}
+        for step in range(7)
+        for key, value in (
+            ("train_loss", 1.1 * 0.8**step),
+            ("val_loss", 1.15 * 0.83**step + 0.02),
+            ("val_accuracy", 0.95 - 0.6 * 0.7**step),
+        )
+    ]
+    services.run_log_metrics(run=run, batch=services.check_metric_batch(points))
+    services.run_heartbeat(run_id=run.pk, progress={"phase": "train", "epoch": 7, "n_epochs": 20})
+    services.run_append_log(
+        run_id=run.pk,
+        lines=[
+            "[21:04:10] attempt 2 of 3 on cpu (4 threads); template mlp",
+            "[21:04:10] load dataset…",
+            "[21:04:10] split…",
+            "[21:04:11] preprocess…",
+            "[21:04:11] train…",
+            *(
+                f"[21:04:{12 + epoch}] epoch {epoch + 1}: train_loss {1.1 * 0.8**epoch:.4f}"
+                for epoch in range(7)
+            ),
+        ],
+    )
+    _log_in(page, live_server, "night_trainer")
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    assert page.locator("[data-live-phase]").inner_text() == "Training · epoch 7 of 20"
+    assert page.locator("[data-live-attempt]").inner_text() == "Attempt 2 of 3"
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-metric-key]')]"
+        ".every(c => c.dataset.state === 'drawn')",
+        timeout=15_000,
+    )
+    _screenshot(page, screenshot, "25-running-run")
+
+    # The page polls: the next epoch shows up without a reload.
+    services.run_heartbeat(run_id=run.pk, progress={"phase": "train", "epoch": 8, "n_epochs": 20})
+    services.run_append_log(run_id=run.pk, lines=["[21:04:19] epoch 8: train_loss 0.2307"])
+    page.wait_for_function(
+        "() => document.querySelector('[data-live-phase]').textContent.includes('epoch 8 of 20')",
+        timeout=10_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('[data-live-log]').textContent.includes('epoch 8: train')",
+        timeout=10_000,
+    )
+    assert page.locator("[data-live-percent]").inner_text() == "40%"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Cancel run')")
+    page.wait_for_selector("text=Cancel requested…")
+    run.refresh_from_db()
+    assert run.cancel_requested_at is not None
+    assert page.locator("[data-live-cancel]").is_visible()
+
+    # The worker stops at its next batch; the page notices the final status and reloads.
+    services.run_finish(run=run, status=RunStatus.CANCELLED, error_text="Cancelled while training.")
+    page.wait_for_selector("[data-live-status].badge-cancelled", timeout=10_000)
+    assert page.locator("[data-run-live]").count() == 0
+    assert page.get_by_text("Cancelled while training.").is_visible()
