@@ -166,7 +166,9 @@ def check_run_config(*, user, raw: Any) -> tuple[RunConfig, DatasetVersion]:
     elif task == "regression":
         raise _invalid("task", f"{modality} datasets are labelled by class: use classification")
     try:
-        params = check_params(template.name, dict(raw.get("params") or {}))
+        params = check_params(
+            template.name, dict(raw.get("params") or {}), task=task, modality=modality
+        )
     except TemplateConfigError as error:
         raise InvalidInput(
             f"params.{error.param}: {error}", field=f"config.params.{error.param}"

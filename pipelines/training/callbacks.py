@@ -31,6 +31,10 @@ class TrainingCallbacks:
     - ``save_checkpoint(state)``: at the end of every epoch, the whole resumable state as bytes
       that ``torch.load(..., weights_only=True)`` reads; pass them to ``train(resume_from=...)``.
     - ``log(line)``: human-readable progress ("epoch 3/20 ... val_accuracy 0.953 (best)").
+
+    Per epoch, ``on_epoch_end`` comes before ``save_checkpoint``: a worker killed between the two
+    reports that epoch again after resuming (rather than never), so store metrics keyed by
+    (run, epoch, name).
     """
 
     on_epoch_end: Callable[[int, dict[str, float]], None] = _ignore_epoch

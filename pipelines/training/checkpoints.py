@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from pipelines.training.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from pipelines.training.torch_loop import TorchRun
 
 CHECKPOINT_FORMAT_VERSION = 1
 
@@ -93,3 +96,37 @@ def from_bytes(data: bytes, *, expected: dict[str, Any]) -> dict[str, Any]:
 def cpu_copy(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A detached CPU copy of a state dict (the best weights must not change with training)."""
     return {key: value.detach().to("cpu", copy=True) for key, value in state_dict.items()}
+
+
+def torch_checkpoint(run: TorchRun, epoch: int) -> bytes:
+    """The state of a torch run after `epoch`, as `TrainingCallbacks.save_checkpoint` gets it."""
+    return to_bytes(
+        {
+            **run.identity(),
+            "epoch": epoch,
+            "model": cpu_copy(run.network.state_dict()),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": None if run.scheduler is None else run.scheduler.state_dict(),
+            "scaler": run.precision.state_dict(),
+            "early_stopping": run.early_stopping.state_dict(),
+            "best_state": run.best_state,
+            "history": run.history,
+            "random_states": capture_random_states(),
+        }
+    )
+
+
+def resume_torch_run(run: TorchRun, data: bytes) -> None:
+    """Puts a freshly built run in the state of `torch_checkpoint`'s output, so that it continues
+    after that epoch as if it had never stopped."""
+    state = from_bytes(data, expected=run.identity())
+    run.network.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scheduler is not None:
+        run.scheduler.load_state_dict(state["scheduler"])
+    run.precision.load_state_dict(state["scaler"])
+    run.early_stopping.load_state_dict(state["early_stopping"])
+    run.best_state = state["best_state"]
+    run.history = state["history"]
+    restore_random_states(state["random_states"])
+    run.next_epoch = state["epoch"] + 1

@@ -121,20 +121,26 @@ def image_cnn(
 
 
 def audio_cnn(
-    input_shape: tuple[int, ...], channels: list[int], dropout: float, n_outputs: int
+    input_shape: tuple[int, ...],
+    channels: list[int],
+    frequency_bins: int,
+    dropout: float,
+    n_outputs: int,
 ) -> nn.Sequential:
     """Convolution blocks over a (n_mels, n_frames) spectrogram seen as a one-channel image, then
-    global average pooling: what a sound is should not depend on when it happens in the clip."""
+    pooling over all of time (what a sound is should not depend on when it happens in the clip
+    or on the clip's length) down to `frequency_bins` bands (where its energy sits in frequency,
+    such as a timbre's harmonics, is what tells sounds apart)."""
     return nn.Sequential(
         OrderedDict(
             [
                 ("input_scaling", InputScaling(input_shape)),
                 ("add_channel", nn.Unflatten(1, (1, input_shape[0]))),
                 ("features", convolution_blocks(1, channels)),
-                ("pool", nn.AdaptiveAvgPool2d(1)),
+                ("pool", nn.AdaptiveAvgPool2d((frequency_bins, 1))),
                 ("flatten", nn.Flatten()),
                 ("dropout", nn.Dropout(dropout)),
-                ("head", nn.Linear(channels[-1], n_outputs)),
+                ("head", nn.Linear(channels[-1] * frequency_bins, n_outputs)),
             ]
         )
     )

@@ -6,6 +6,7 @@ checkpoint be read back with ``torch.load(..., weights_only=True)``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -99,3 +100,46 @@ class EarlyStopping:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
             setattr(self, key, value)
+
+
+class MixedPrecision:
+    """Automatic mixed precision for one device: autocast for the forward pass, and the backward
+    pass and optimiser step (with gradient scaling where float16 needs it).
+
+    CUDA: bfloat16 where the GPU supports it (float32's range, so no loss scaling), else float16
+    with a `GradScaler`. CPU and MPS: full float32, since autocast there is slower or less
+    reliable for networks this small.
+    """
+
+    def __init__(self, device: str) -> None:
+        self.dtype: torch.dtype | None = None
+        self.scaler: torch.amp.GradScaler | None = None
+        if device.startswith("cuda"):
+            if torch.cuda.is_bf16_supported():
+                self.dtype = torch.bfloat16
+            else:
+                self.dtype = torch.float16
+                self.scaler = torch.amp.GradScaler("cuda")
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.dtype)
+
+    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        """Backward pass and one optimiser step."""
+        optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def state_dict(self) -> dict[str, Any] | None:
+        return None if self.scaler is None else self.scaler.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        if self.scaler is not None and state is not None:
+            self.scaler.load_state_dict(state)

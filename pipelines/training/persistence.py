@@ -3,20 +3,21 @@
 A model is two files: `model.json` (template, params, labels, shapes, target scaling, history)
 and either `weights.pt` (a torch state_dict, loaded with ``weights_only=True``) or `model.skops`
 (a scikit-learn estimator in skops' format). Loading rebuilds the network from the template and
-the JSON, so the weights file never decides what code runs. skops files are audited before
-skops sees them: every node type must be on an explicit allow-list (plain containers, NumPy
-arrays and scalars, and the scikit-learn types of that file's own template), and node kinds that
-can name functions are refused outright.
+the JSON, so the weights file never decides what code runs; skops files are audited against an
+allow-list before skops builds anything (`skops_files`).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
 from typing import TYPE_CHECKING, Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from pipelines.training.errors import ModelFileError, TemplateConfigError
+from pipelines.training.skops_files import load_estimator
 from pipelines.training.templates import SklearnTemplate, TorchTemplate, check_params, get_template
 
 if TYPE_CHECKING:
@@ -25,32 +26,40 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 MODEL_JSON = "model.json"
 FILES_OF_FAMILY = {"torch": "weights.pt", "sklearn": "model.skops"}
-PLAIN_TYPES = frozenset(
-    {f"builtins.{name}" for name in ("dict", "list", "tuple", "str", "int", "float", "bool")}
-    | {"numpy.ndarray", "numpy.dtype", "numpy.bool", "numpy.random._generator.Generator"}
-    | {
-        f"numpy.{kind}{bits}"
-        for kind, sizes in (("float", (16, 32, 64)), ("int", (8, 16, 32, 64)))
-        for bits in sizes
-    }
-    | {f"numpy.uint{bits}" for bits in (8, 16, 32, 64)}
-)
-# skops node kinds our estimators produce; FunctionNode, MethodNode, PartialNode, ReduceNode and
-# friends could name arbitrary callables, so any other kind is refused.
-ALLOWED_NODE_KINDS = frozenset(
-    {
-        "ObjectNode",
-        "DictNode",
-        "ListNode",
-        "TupleNode",
-        "JsonNode",
-        "NdArrayNode",
-        "TypeNode",
-        "TreeNode",
-        "LossNode",
-        "RandomGeneratorNode",
-    }
-)
+# What model.json must hold before anything is built from it.
+DESCRIPTION_SCHEMA = {
+    "type": "object",
+    "required": [
+        "format_version",
+        "template_name",
+        "params",
+        "task",
+        "label_names",
+        "feature_names",
+        "input_shape",
+        "target_mean",
+        "target_std",
+        "best_epoch",
+        "history",
+    ],
+    "properties": {
+        "template_name": {"type": "string"},
+        "params": {"type": "object"},
+        "task": {"enum": ["classification", "regression"]},
+        "label_names": {"type": "array", "items": {"type": "string"}},
+        "feature_names": {"type": "array", "items": {"type": "string"}},
+        "input_shape": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "minItems": 1,
+            "maxItems": 3,
+        },
+        "target_mean": {"type": "number"},
+        "target_std": {"type": "number", "exclusiveMinimum": 0},
+        "best_epoch": {"type": "integer", "minimum": 0},
+        "history": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 def model_to_files(model: TrainedModel) -> dict[str, bytes]:
@@ -89,11 +98,11 @@ def model_from_files(files: dict[str, bytes], *, device: str = "cpu") -> Trained
     from pipelines.training.model import TrainedModel
 
     description = _description(files)
-    template = get_template(description["template_name"])
     try:
+        template = get_template(description["template_name"])
         params = check_params(template.name, description["params"], task=description["task"])
     except TemplateConfigError as error:
-        raise ModelFileError(f"{MODEL_JSON} holds invalid params: {error}") from error
+        raise ModelFileError(f"{MODEL_JSON} holds an invalid {error.param}: {error}") from error
     expected = {MODEL_JSON, FILES_OF_FAMILY[template.family]}
     if set(files) != expected:
         raise ModelFileError(
@@ -106,7 +115,7 @@ def model_from_files(files: dict[str, bytes], *, device: str = "cpu") -> Trained
         loaded["network"] = _network(template, params, input_shape, n_outputs, files, device)
         loaded["device"] = device
     elif issubclass(template, SklearnTemplate):
-        loaded["estimator"] = _estimator(template, files[FILES_OF_FAMILY["sklearn"]])
+        loaded["estimator"] = load_estimator(template, files[FILES_OF_FAMILY["sklearn"]])
     return TrainedModel(
         template_name=template.name,
         params=params,
@@ -129,16 +138,17 @@ def _description(files: dict[str, bytes]) -> dict[str, Any]:
         description = json.loads(files[MODEL_JSON])
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelFileError(f"{MODEL_JSON} is not JSON: {error}") from error
-    required = {"format_version", "template_name", "params", "task", "label_names"}
-    required |= {"feature_names", "input_shape", "target_mean", "target_std", "history"}
-    if not isinstance(description, dict) or not required <= set(description):
-        raise ModelFileError(f"{MODEL_JSON} must be an object with {sorted(required)}")
+    if not isinstance(description, dict) or "format_version" not in description:
+        raise ModelFileError(f"{MODEL_JSON} must be an object with a format_version")
     if description["format_version"] != FORMAT_VERSION:
         raise ModelFileError(
             f"{MODEL_JSON} has format version {description['format_version']!r}; this code "
             f"reads version {FORMAT_VERSION}"
         )
-    description.setdefault("best_epoch", 0)
+    error = best_match(Draft202012Validator(DESCRIPTION_SCHEMA).iter_errors(description))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the document"
+        raise ModelFileError(f"{MODEL_JSON} is malformed at {where}: {error.message}")
     return description
 
 
@@ -163,51 +173,3 @@ def _network(
             f"weights.pt cannot be loaded as this model's weights: {error}"
         ) from error
     return network.to(device).eval()
-
-
-def _estimator(template: type[SklearnTemplate], data: bytes) -> Any:
-    import skops.io
-
-    allowed = PLAIN_TYPES | template.trusted_types
-    root_type = audit_skops(data, allowed)
-    if root_type not in template.trusted_types:
-        raise ModelFileError(f"model.skops holds a {root_type}, not a {template.name} estimator")
-    try:
-        return skops.io.loads(data, trusted=sorted(allowed))
-    except Exception as error:  # skops re-raises what the node loaders meet, of many kinds
-        raise ModelFileError(f"model.skops cannot be loaded: {error}") from error
-
-
-def audit_skops(data: bytes, allowed_types: frozenset[str]) -> str:
-    """Checks every node of a skops file against `allowed_types` and `ALLOWED_NODE_KINDS`
-    without building any object; returns the root type. Raises ModelFileError otherwise."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise ModelFileError(
-            f"model.skops is not a skops file (a pickle, perhaps?): {error}"
-        ) from error
-    found_types: set[str] = set()
-    found_kinds: set[str] = set()
-    _walk(schema, found_types, found_kinds)
-    unexpected = sorted(found_types - allowed_types) + sorted(found_kinds - ALLOWED_NODE_KINDS)
-    if unexpected:
-        raise ModelFileError(
-            f"model.skops holds types that are not on the allow-list: {', '.join(unexpected)}"
-        )
-    if not isinstance(schema, dict) or "__class__" not in schema:
-        raise ModelFileError("model.skops has no root object")
-    return f"{schema.get('__module__')}.{schema['__class__']}"
-
-
-def _walk(node: Any, found_types: set[str], found_kinds: set[str]) -> None:
-    if isinstance(node, dict):
-        if "__class__" in node or "__module__" in node or "__loader__" in node:
-            found_types.add(f"{node.get('__module__')}.{node.get('__class__')}")
-            found_kinds.add(str(node.get("__loader__")))
-        for value in node.values():
-            _walk(value, found_types, found_kinds)
-    elif isinstance(node, list):
-        for value in node:
-            _walk(value, found_types, found_kinds)

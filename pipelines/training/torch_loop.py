@@ -11,7 +11,6 @@ float16 with gradient scaling) and is seeded but not bit-for-bit reproducible.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from typing import Any
@@ -27,6 +26,7 @@ from pipelines.training.errors import TrainingDivergedError, TrainingStopped
 from pipelines.training.model import PREDICTION_BATCH_SIZE, TrainedModel
 from pipelines.training.optimisation import (
     EarlyStopping,
+    MixedPrecision,
     build_optimizer,
     build_scheduler,
     step_scheduler,
@@ -64,7 +64,7 @@ class TorchRun:
         self.network.to(device)
         self.optimizer = build_optimizer(params, self.network)
         self.scheduler = build_scheduler(params, self.optimizer)
-        self.autocast_dtype, self.scaler = _mixed_precision(device)
+        self.precision = MixedPrecision(device)
         self.early_stopping = EarlyStopping(
             params["early_stopping_metric"], params["patience"], params["min_delta"]
         )
@@ -89,26 +89,11 @@ class TorchRun:
             return functional.cross_entropy(outputs.float(), targets)
         return functional.mse_loss(outputs[:, 0].float(), targets)
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
-
     def _training_batch(self, index: torch.Tensor) -> torch.Tensor:
         if self.data.augment is None:
             return self.x_train[index]
         augmented = self.data.augment(self.data.x_train[index.cpu().numpy()])
         return torch.from_numpy(np.asarray(augmented, dtype=np.float32)).to(self.device)
-
-    def _step(self, loss: torch.Tensor) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is None:
-            loss.backward()
-            self.optimizer.step()
-            return
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
 
     def _check_stop(self) -> None:
         reason = self.callbacks.should_stop()
@@ -129,19 +114,14 @@ class TorchRun:
             self._check_stop()
             index = order[start : start + batch_size]
             targets = self.y_train[index.to(self.device)]
-            with self._autocast():
+            with self.precision.autocast():
                 outputs = self.network(self._training_batch(index))
             loss = self._loss(outputs, targets)
-            self._step(loss)
+            self.precision.step(loss, self.optimizer)
             total_loss += loss.detach() * len(index)
             if self.data.task == "classification":
                 correct += (outputs.detach().argmax(dim=1) == targets).sum()
         train_loss = float(total_loss) / n_samples
-        if not np.isfinite(train_loss):
-            raise TrainingDivergedError(
-                f"the training loss became {train_loss} at epoch {epoch + 1}: the learning rate "
-                f"{self.optimizer.param_groups[0]['lr']:g} is probably too high"
-            )
         metrics = {"train_loss": train_loss}
         if self.data.task == "classification":
             metrics["train_accuracy"] = float(correct) / n_samples
@@ -152,7 +132,7 @@ class TorchRun:
         """Loss and accuracy (or RMSE in the target's units) on the validation split."""
         self._check_stop()
         self.network.eval()
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), self.precision.autocast():
             outputs = torch.cat(
                 [
                     self.network(self.x_val[start : start + PREDICTION_BATCH_SIZE]).float()
@@ -167,6 +147,15 @@ class TorchRun:
             metrics["val_rmse"] = (metrics["val_loss"] ** 0.5) * self.target_std
         return metrics
 
+    def _check_finite(self, epoch: int, metrics: dict[str, float]) -> None:
+        """Fails the run on a NaN or infinite loss, before it is reported or checkpointed."""
+        for name in ("train_loss", "val_loss"):
+            if not np.isfinite(metrics[name]):
+                raise TrainingDivergedError(
+                    f"{name} became {metrics[name]} at epoch {epoch + 1}: the learning rate "
+                    f"{metrics['learning_rate']:g} is probably too high"
+                )
+
     def run_epoch(self, epoch: int) -> None:
         """Train, validate, track the best weights, report, checkpoint, log."""
         started = time.perf_counter()
@@ -175,13 +164,14 @@ class TorchRun:
         metrics.update(self.validate())
         metrics["learning_rate"] = learning_rate
         metrics["epoch_s"] = time.perf_counter() - started
+        self._check_finite(epoch, metrics)
         improved = self.early_stopping.update(epoch, metrics)
         if improved:
             self.best_state = checkpoints.cpu_copy(self.network.state_dict())
         step_scheduler(self.scheduler, metrics["val_loss"])
         self.history.append(metrics)
         self.callbacks.on_epoch_end(epoch, dict(metrics))
-        self.callbacks.save_checkpoint(self.checkpoint(epoch))
+        self.callbacks.save_checkpoint(checkpoints.torch_checkpoint(self, epoch))
         self.callbacks.log(_epoch_line(epoch, self.params["epochs"], metrics, improved))
 
     def identity(self) -> dict[str, Any]:
@@ -197,38 +187,6 @@ class TorchRun:
             "target_mean": self.target_mean,
             "target_std": self.target_std,
         }
-
-    def checkpoint(self, epoch: int) -> bytes:
-        return checkpoints.to_bytes(
-            {
-                **self.identity(),
-                "epoch": epoch,
-                "model": checkpoints.cpu_copy(self.network.state_dict()),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "scaler": None if self.scaler is None else self.scaler.state_dict(),
-                "early_stopping": self.early_stopping.state_dict(),
-                "best_state": self.best_state,
-                "history": self.history,
-                "random_states": checkpoints.capture_random_states(),
-            }
-        )
-
-    def resume(self, data: bytes) -> None:
-        """Continues after the checkpoint's epoch, as if the run had never stopped."""
-        state = checkpoints.from_bytes(data, expected=self.identity())
-        self.network.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        if self.scaler is not None and state["scaler"] is not None:
-            self.scaler.load_state_dict(state["scaler"])
-        self.early_stopping.load_state_dict(state["early_stopping"])
-        self.best_state = state["best_state"]
-        self.history = state["history"]
-        checkpoints.restore_random_states(state["random_states"])
-        self.next_epoch = state["epoch"] + 1
-        self.callbacks.log(f"resuming after epoch {self.next_epoch}/{self.params['epochs']}")
 
     def finish(self) -> TrainedModel:
         """The model with the best epoch's weights."""
@@ -259,15 +217,6 @@ class TorchRun:
         )
 
 
-def _mixed_precision(device: str) -> tuple[torch.dtype | None, Any]:
-    """(autocast dtype, gradient scaler) for the device: none on CPU and MPS."""
-    if not device.startswith("cuda"):
-        return None, None
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, None  # bfloat16 keeps float32's range: no loss scaling needed
-    return torch.float16, torch.amp.GradScaler("cuda")
-
-
 def _epoch_line(epoch: int, n_epochs: int, metrics: dict[str, float], improved: bool) -> str:
     shown = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_rmse")
     values = " ".join(f"{name} {metrics[name]:.4g}" for name in shown if name in metrics)
@@ -290,7 +239,8 @@ def train_torch(
     """Trains a torch template; see the module docstring for what is reproducible."""
     run = TorchRun(template, params, data, device=device, seed=seed, callbacks=callbacks)
     if resume_from is not None:
-        run.resume(resume_from)
+        checkpoints.resume_torch_run(run, resume_from)
+        callbacks.log(f"resuming after epoch {run.next_epoch}/{params['epochs']}")
     for epoch in range(run.next_epoch, params["epochs"]):
         if run.early_stopping.should_stop:
             break

@@ -101,7 +101,8 @@ class TorchTemplate(ModelTemplate):
     def build_network(
         cls, params: dict[str, Any], input_shape: tuple[int, ...], n_outputs: int
     ) -> nn.Module:
-        """An untrained network for samples of `input_shape` (no batch axis)."""
+        """An untrained network for samples of `input_shape` (no batch axis); `params` come
+        completed by `check_params` (layer widths always as lists)."""
 
 
 class SklearnTemplate(ModelTemplate):
