@@ -190,6 +190,9 @@ if AUTO_DEVICE_CLASS not in {"cpu", "gpu"}:
 HEARTBEAT_INTERVAL_S = env_int("CANVASCRAFT_HEARTBEAT_S", 5, minimum=1)
 HEARTBEAT_TIMEOUT_S = env_int("CANVASCRAFT_HEARTBEAT_TIMEOUT_S", 60, minimum=2)
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
+# A checkpoint at the end of an epoch once this many seconds have passed since the last one
+# (0: every epoch). Short epochs then cost nothing to checkpoint; a resume redoes < 10 s.
+CHECKPOINT_EVERY_S = env_int("CANVASCRAFT_CHECKPOINT_EVERY_S", 10, minimum=0)
 
 Q_CLUSTER = q_cluster_settings(
     REDIS_URL,

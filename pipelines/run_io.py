@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -104,6 +105,46 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+class MetricWriter(threading.Thread):
+    """Writes per-epoch metrics off the training thread, in order, batching epochs that queue
+    up while the database is busy; the training loop never waits for a commit."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(name=f"metric-writer-run-{run.pk}", daemon=True)
+        self.run_record = run
+        self.queue: queue.Queue[list[dict] | None] = queue.Queue()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while True:
+                points = self.queue.get()
+                if points is None:
+                    return
+                while not self.queue.empty():  # take what else is waiting, in order
+                    more = self.queue.get_nowait()
+                    if more is None:
+                        self._write(points)
+                        return
+                    points = points + more
+                self._write(points)
+        finally:
+            connection.close()
+
+    def _write(self, points: list[dict]) -> None:
+        try:
+            services.run_log_metrics(run=self.run_record, batch=services.check_metric_batch(points))
+        except BaseException as error:  # reported by close()
+            self.error = error
+
+    def close(self) -> None:
+        """Waits until every queued point is stored."""
+        self.queue.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 class RunIO:
     def __init__(self, run: Run, *, heartbeat: Heartbeat, timeout_s: int) -> None:
         self.run = run
@@ -115,6 +156,8 @@ class RunIO:
         self.checkpoint_path = Path(settings.CHECKPOINT_DIR) / f"run-{run.pk}.pt"
         self.n_epochs = run.config.get("params", {}).get("epochs")
         self.checkpoint_writer: CheckpointWriter | None = None
+        self.metric_writer: MetricWriter | None = None
+        self.last_checkpoint = float("-inf")
 
     def enter_step(self, name: str) -> None:
         self.heartbeat.progress = {"phase": name}
@@ -148,7 +191,13 @@ class RunIO:
         services.run_log_metrics(run=self.run, batch=services.check_metric_batch(points))
         self.heartbeat.progress = {"phase": "train", "epoch": epoch + 1, "n_epochs": self.n_epochs}
 
+    def flush_metrics(self) -> None:
+        if self.metric_writer is not None:
+            self.metric_writer.close()
+            self.metric_writer = None
+
     def log_summary(self, summary: dict[str, float]) -> None:
+        self.flush_metrics()
         services.run_set_summary(run_id=self.run.pk, summary=summary)
         points = [{"key": key, "step": 0, "value": float(value)} for key, value in summary.items()]
         services.run_log_metrics(run=self.run, batch=services.check_metric_batch(points))
@@ -158,12 +207,17 @@ class RunIO:
     def save_artifact(self, path: str, stream: BinaryIO) -> None:
         services.run_log_artifact(run=self.run, path=path, stream=stream, max_bytes=2**40)
 
+    def checkpoint_due(self, epoch: int) -> bool:
+        """At most one checkpoint per CHECKPOINT_EVERY_S seconds (0: every epoch)."""
+        return time.monotonic() - self.last_checkpoint >= settings.CHECKPOINT_EVERY_S
+
     def save_checkpoint(self, state: bytes) -> None:
         """Hands the epoch's checkpoint to the writer thread (started on first use)."""
         if self.checkpoint_writer is None:
             self.checkpoint_writer = CheckpointWriter(self.checkpoint_path)
             self.checkpoint_writer.start()
         self.checkpoint_writer.submit(state)
+        self.last_checkpoint = time.monotonic()
 
     def flush_checkpoints(self) -> None:
         if self.checkpoint_writer is not None:

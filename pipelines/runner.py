@@ -52,6 +52,11 @@ def _finish(run, run_io: RunIO, context: PipelineContext) -> str:
         status, error = RunStatus.CANCELLED, "Cancelled while training."
     else:
         status, error = RunStatus.FAILED, context.error
+    try:
+        run_io.flush_metrics()
+    except Exception as flush_error:  # the run's outcome stands; say what could not be stored
+        error = error or f"metrics could not be stored: {flush_error}"
+        status = status if status != RunStatus.SUCCEEDED else RunStatus.FAILED
     run_io.log(f"finished: {status}" + (f" ({error.splitlines()[0]})" if error else ""))
     run_io.flush_log()
     run_io.clear_checkpoint()  # an ended run never resumes

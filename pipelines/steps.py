@@ -158,6 +158,7 @@ class Train:
             on_epoch_end=self.io.log_epoch,
             should_stop=self.io.stop_reason,
             save_checkpoint=self.io.save_checkpoint,
+            checkpoint_due=self.io.checkpoint_due,
             log=self.io.log,
         )
         resume_from = self.io.load_checkpoint()

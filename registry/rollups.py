@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SHIFTS: tuple[int, ...] = tuple(range(4, 64, 2))  # bucket widths 16, 64, 256, … steps
+# Series up to this many points have no rollups: reading them whole is cheap, and per-epoch
+# metrics (a few points per write) then cost no rollup rows at all.
+ROLLUP_MIN_POINTS = 4096
 
 
 @dataclass(frozen=True, slots=True)

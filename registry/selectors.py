@@ -13,7 +13,7 @@ from registry import metric_store
 from registry.downsample import largest_triangle_three_buckets
 from registry.errors import InvalidInput, NotFound
 from registry.models import ApiToken, Artifact, Experiment, MetricSummary, Run, RunFeatureUse
-from registry.rollups import SHIFTS, candidate_points, choose_shift
+from registry.rollups import ROLLUP_MIN_POINTS, SHIFTS, candidate_points, choose_shift
 from registry.run_filters import Condition, FilterSyntaxError, parse_filter, parse_ordering
 
 User = AbstractBaseUser | AnonymousUser
@@ -200,7 +200,10 @@ class Series:
 def _downsampled(
     run: Run, key: str, summary: MetricSummary, max_points: int, with_timestamps: bool
 ) -> Series | None:
-    """A series read from its rollups, or None when no rollup level fits (then read it all)."""
+    """A series read from its rollups, or None when it has none or no level fits (then it is
+    read whole)."""
+    if summary.n_points <= ROLLUP_MIN_POINTS:
+        return None
     shift = choose_shift(summary.first_step, summary.last_step, max_points)
     if shift is None:
         return None

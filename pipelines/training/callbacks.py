@@ -14,6 +14,10 @@ def _discard_checkpoint(state: bytes) -> None:
     """Default for callers (tests, notebooks) that do not keep checkpoints."""
 
 
+def _every_epoch(epoch: int) -> bool:
+    return True
+
+
 def _ignore_epoch(epoch: int, metrics: dict[str, float]) -> None:
     """Default for callers that do not record metrics."""
 
@@ -30,6 +34,9 @@ class TrainingCallbacks:
       ``TrainingStopped(reason)`` and saves nothing more.
     - ``save_checkpoint(state)``: at the end of every epoch, the whole resumable state as bytes
       that ``torch.load(..., weights_only=True)`` reads; pass them to ``train(resume_from=...)``.
+    - ``checkpoint_due(epoch)``: asked at the end of every epoch; when False the (costly)
+      checkpoint of that epoch is skipped. A runner checkpoints by elapsed time, so that epochs of
+      a few milliseconds do not spend more time saving than training.
     - ``log(line)``: human-readable progress ("epoch 3/20 ... val_accuracy 0.953 (best)").
 
     Per epoch, ``on_epoch_end`` comes before ``save_checkpoint``: a worker killed between the two
@@ -40,4 +47,5 @@ class TrainingCallbacks:
     on_epoch_end: Callable[[int, dict[str, float]], None] = _ignore_epoch
     should_stop: Callable[[], str | None] = _never_stop
     save_checkpoint: Callable[[bytes], None] = _discard_checkpoint
+    checkpoint_due: Callable[[int], bool] = _every_epoch
     log: Callable[[str], None] = print

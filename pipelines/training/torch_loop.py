@@ -171,7 +171,8 @@ class TorchRun:
         step_scheduler(self.scheduler, metrics["val_loss"])
         self.history.append(metrics)
         self.callbacks.on_epoch_end(epoch, dict(metrics))
-        self.callbacks.save_checkpoint(checkpoints.torch_checkpoint(self, epoch))
+        if self.callbacks.checkpoint_due(epoch):
+            self.callbacks.save_checkpoint(checkpoints.torch_checkpoint(self, epoch))
         self.callbacks.log(_epoch_line(epoch, self.params["epochs"], metrics, improved))
 
     def identity(self) -> dict[str, Any]:

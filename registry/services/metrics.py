@@ -15,7 +15,7 @@ from django.db import transaction
 from registry import metric_store
 from registry.errors import InvalidInput, LimitExceeded
 from registry.models import MetricSummary, Run
-from registry.rollups import level_extrema
+from registry.rollups import ROLLUP_MIN_POINTS, level_extrema
 from registry.services.runs import ensure_open
 
 METRIC_KEY = re.compile(r"^[A-Za-z0-9_.\-/ :]{1,250}$")
@@ -196,11 +196,18 @@ def run_log_metrics(*, run: Run, batch: MetricBatch) -> int:
     for key, batch_stats in stats.items():
         stored = existing.get(key)
         if stored is not None and batch_stats.first_step <= stored.last_step:
-            summaries.append(_summary(run.pk, key, _stored_statistics(run.pk, key)))
-            metric_store.rebuild_rollups(run.pk, key)
+            recomputed = _stored_statistics(run.pk, key)
+            summaries.append(_summary(run.pk, key, recomputed))
+            if recomputed.n_points > ROLLUP_MIN_POINTS:
+                metric_store.rebuild_rollups(run.pk, key)
             continue
         merged = batch_stats if stored is None else _merged(stored, batch_stats)
         summaries.append(_summary(run.pk, key, merged))
+        if merged.n_points <= ROLLUP_MIN_POINTS:
+            continue  # short series are read whole; no rollups to keep
+        if stored is None or stored.n_points <= ROLLUP_MIN_POINTS:
+            metric_store.rebuild_rollups(run.pk, key)  # the series just became long
+            continue
         if key in positions:
             steps = [batch.steps[i] for i in positions[key]]
             values = [batch.values[i] for i in positions[key]]

@@ -47,6 +47,7 @@ class Studio:
             "CANVASCRAFT_DATA_DIR": str(data_dir),
             "CANVASCRAFT_HEARTBEAT_S": "1",
             "CANVASCRAFT_HEARTBEAT_TIMEOUT_S": "4",
+            "CANVASCRAFT_CHECKPOINT_EVERY_S": "0",  # every epoch: the kill lands mid-run
             "CANVASCRAFT_TORCH_THREADS": "1",
             "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "canvascraft.settings",

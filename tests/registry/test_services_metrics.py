@@ -270,3 +270,30 @@ def test_extreme_but_valid_values_round_trip(run):
     assert [value for _step, value in stored_points(run, "edge")] == [float(v) for v in values]
     assert stored_points(run, "big_step") == [(2**63 - 1, 1.0)]
     assert summary_of(run, "edge")["min"] == -1.7976931348623157e308
+
+
+def _log_series(run, steps: range, value_of) -> None:
+    points = [{"key": "loss", "step": step, "value": value_of(step)} for step in steps]
+    for start in range(0, len(points), 2500):
+        run_log_metrics(run=run, batch=check_metric_batch(points[start : start + 2500]))
+
+
+def test_short_series_keep_no_rollups_and_long_ones_get_them_when_they_cross_the_line(run):
+    from registry.models import MetricRollup
+    from registry.rollups import ROLLUP_MIN_POINTS
+    from registry.selectors import run_metric_series
+
+    _log_series(run, range(ROLLUP_MIN_POINTS), lambda step: math.sin(step / 50))
+    assert MetricRollup.objects.filter(run=run).count() == 0
+
+    def spike(step: int) -> float:
+        return 9.0 if step == ROLLUP_MIN_POINTS + 1234 else math.sin(step / 50)
+
+    _log_series(run, range(ROLLUP_MIN_POINTS, 3 * ROLLUP_MIN_POINTS), spike)
+    assert MetricRollup.objects.filter(run=run).exists()
+    run.refresh_from_db()
+    series = run_metric_series(run, ["loss"], max_points=300)["loss"]
+    assert len(series.steps) <= 300 and series.n_points_total == 3 * ROLLUP_MIN_POINTS
+    assert (series.steps[0], series.steps[-1]) == (0, 3 * ROLLUP_MIN_POINTS - 1)
+    assert 9.0 in series.values  # the spike survives, from rollups built across the crossing
+    assert series.steps == sorted(series.steps)
