@@ -6,8 +6,9 @@ Both train the `mlp` template's network on the demo digits (the same features, r
 feature store), with the same optimiser, learning rate, batch size, seed and thread count, and
 both run a validation pass after every epoch. The pipeline adds what makes a run a run:
 metric logging, a checkpoint written (and fsynced) every epoch, heartbeats, the log, early
-stopping bookkeeping. The figure is training samples per second of the train step's wall time;
-the goal is a ratio of at least 0.95.
+stopping bookkeeping. Both are timed from feature arrays to a trained network (the pipeline's
+train step; the bare loop's tensors, network, optimiser and epochs). The figure is training
+samples per second of that wall time; the goal is a ratio of at least 0.95.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def bare_samples_per_s(version, params: dict, n_threads: int) -> float:
     torch.manual_seed(0)
     features = features_for(version, default_brushes(version))
     train_at, val_at, _ = split_indices(features.labels, task="classification", seed=0)
+    # Timed like the pipeline's train step: from arrays to a trained network.
+    started = time.perf_counter()
     x_train = torch.from_numpy(features.features[train_at])
     y_train = torch.from_numpy(features.labels[train_at])
     x_val = torch.from_numpy(features.features[val_at])
@@ -88,7 +91,6 @@ def bare_samples_per_s(version, params: dict, n_threads: int) -> float:
     optimizer = torch.optim.Adam(network.parameters(), lr=params["learning_rate"])
     loss_function = torch.nn.CrossEntropyLoss()
     batch_size = params["batch_size"]
-    started = time.perf_counter()
     for _epoch in range(params["epochs"]):
         network.train()
         order = torch.randperm(len(x_train))
@@ -108,7 +110,7 @@ def bare_samples_per_s(version, params: dict, n_threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="canvascraft-bench-") as data_dir:
         _setup(data_dir)
@@ -139,7 +141,9 @@ def main() -> None:
             },
         )
         n_threads = configure_threads("cpu")
-        bare_samples_per_s(version, params, n_threads)  # warm-up: imports, allocator, features
+        # Warm-ups: imports, allocator, the feature store's first computation, for both.
+        bare_samples_per_s(version, params, n_threads)
+        pipeline_samples_per_s(owner, experiment, version, params)
         pipeline, bare = [], []
         for _ in range(arguments.repeats):
             pipeline.append(pipeline_samples_per_s(owner, experiment, version, params)[0])
