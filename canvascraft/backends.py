@@ -31,6 +31,9 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10)
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(data_dir / "canvascraft.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # A file, not SQLite's in-memory default: training runs write from helper threads
+            # (metrics, heartbeats), and in-memory databases refuse concurrent connections.
+            "TEST": {"NAME": str(data_dir / "test-canvascraft.sqlite3")},
         }
     try:
         config = dj_database_url.parse(database_url)

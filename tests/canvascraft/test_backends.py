@@ -19,6 +19,7 @@ def test_without_a_url_the_database_is_sqlite_in_wal_mode_with_immediate_transac
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
+        "TEST": {"NAME": "/srv/canvascraft/test-canvascraft.sqlite3"},
     }
 
 
