@@ -108,9 +108,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class MetricWriter(threading.Thread):
     """Writes per-epoch metrics off the training thread, in order, at most every
     `interval_s` seconds: epochs that finish meanwhile go in one batch, so fast epochs do not
-    spend their time (and the GIL) on database writes, and charts still move twice a second."""
+    spend their time (and the GIL) on database writes, and charts still move every second."""
 
-    def __init__(self, run: Run, *, interval_s: float = 0.5) -> None:
+    def __init__(self, run: Run, *, interval_s: float = 1.0) -> None:
         super().__init__(name=f"metric-writer-run-{run.pk}", daemon=True)
         self.run_record = run
         self.interval_s = interval_s
