@@ -13,6 +13,7 @@ from django.db import transaction
 from registry import artifact_store
 from registry.errors import InvalidInput
 from registry.models import Artifact, Run
+from registry.services.blobs import remove_unused_blobs
 from registry.services.runs import ensure_open
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -70,7 +71,6 @@ def run_log_artifact(
                 },
             )
     except BaseException:
-        if not Artifact.objects.filter(sha256=blob.sha256).exists():
-            artifact_store.remove_blob(blob.sha256)
+        remove_unused_blobs({blob.sha256})
         raise
     return artifact

@@ -20,7 +20,8 @@ from django.db.models import Max, ProtectedError
 from registry import artifact_store
 from registry.errors import Conflict, InvalidInput
 from registry.ingest import IngestLimits, IngestRejected, IngestResult, ingest, manifest_sha256
-from registry.models import Artifact, Dataset, DatasetVersion, FeatureSet, Modality, Visibility
+from registry.models import Dataset, DatasetVersion, FeatureSet, Modality, Visibility
+from registry.services.blobs import remove_unused_blobs
 
 MAX_LABEL_LENGTH = 100
 
@@ -67,15 +68,6 @@ def _validated_upload(
     return staged, result
 
 
-def _blob_in_use(sha256: str) -> bool:
-    return (
-        DatasetVersion.objects.filter(blob_sha256=sha256).exists()
-        or Artifact.objects.filter(sha256=sha256).exists()
-        or FeatureSet.objects.filter(blob_sha256=sha256).exists()
-        or FeatureSet.objects.filter(chain_blob_sha256=sha256).exists()
-    )
-
-
 def _record_version(
     *,
     dataset: Dataset,
@@ -107,8 +99,7 @@ def _record_version(
                 created_by=created_by,
             )
     except BaseException:
-        if not _blob_in_use(blob.sha256):
-            artifact_store.remove_blob(blob.sha256)
+        remove_unused_blobs({blob.sha256})
         raise
 
 
@@ -295,6 +286,4 @@ def dataset_delete(*, dataset: Dataset) -> None:
         raise Conflict(
             f"dataset {dataset.name!r} has features that runs trained on; delete those runs first"
         ) from None
-    for sha256 in blobs:
-        if not _blob_in_use(sha256):
-            artifact_store.remove_blob(sha256)
+    remove_unused_blobs(blobs)

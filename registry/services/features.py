@@ -11,7 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from registry import artifact_store
-from registry.models import Artifact, DatasetVersion, FeatureSet, Run, RunFeatureUse
+from registry.models import DatasetVersion, FeatureSet, Run, RunFeatureUse
+from registry.services.blobs import remove_unused_blobs
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,6 @@ def feature_set_record_use(
         )
 
 
-def _blob_still_needed(sha256: str) -> bool:
-    return (
-        FeatureSet.objects.filter(blob_sha256=sha256).exists()
-        or FeatureSet.objects.filter(chain_blob_sha256=sha256).exists()
-        or DatasetVersion.objects.filter(blob_sha256=sha256).exists()
-        or Artifact.objects.filter(sha256=sha256).exists()
-    )
-
-
 def feature_sets_purge(*, unused_for_days: int, dry_run: bool = False) -> list[FeatureSet]:
     """Deletes feature sets no run trained on and nobody used for `unused_for_days` days, with
     their files. Returns what was (or, with dry_run, would be) deleted."""
@@ -95,7 +87,5 @@ def feature_sets_purge(*, unused_for_days: int, dry_run: bool = False) -> list[F
     blobs = {sha for item in stale for sha in (item.blob_sha256, item.chain_blob_sha256)}
     with transaction.atomic():
         FeatureSet.objects.filter(pk__in=[item.pk for item in stale]).delete()
-    for sha256 in blobs:
-        if not _blob_still_needed(sha256):
-            artifact_store.remove_blob(sha256)
+    remove_unused_blobs(blobs)
     return stale
