@@ -37,3 +37,14 @@ def reap_stale_runs() -> dict[str, int]:
             enqueue_run(Run.objects.get(pk=run.pk))
         logger.warning("run %s: %s (%s)", run.pk, outcome, reason, extra={"run_id": run.pk})
     return outcomes
+
+
+def purge_stream_events() -> int:
+    """Scheduled daily: live events older than LIVE_EVENT_RETENTION_DAYS are deleted (runs and
+    their metrics stay; a client resuming from before then gets a fresh snapshot)."""
+    from django.utils import timezone
+
+    from registry import streams
+
+    cutoff = timezone.now() - timezone.timedelta(days=settings.LIVE_EVENT_RETENTION_DAYS)
+    return streams.purge_events(older_than=cutoff)

@@ -1,5 +1,5 @@
 """Operators' view of the registry: experiments, runs with their metric summaries, artifacts,
-API tokens."""
+API tokens, datasets, the feature store and the live event streams."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from registry.models import (
     Artifact,
     Dataset,
     DatasetVersion,
+    EventStream,
     Experiment,
     FeatureSet,
     MetricSummary,
     Run,
     RunFeatureUse,
+    StreamEvent,
 )
 
 
@@ -237,3 +239,35 @@ class RunFeatureUseAdmin(admin.ModelAdmin):
     list_filter = ["hit"]
     list_select_related = ["run", "feature_set__dataset_version__dataset"]
     raw_id_fields = ["run", "feature_set"]
+
+
+@admin.register(EventStream)
+class EventStreamAdmin(admin.ModelAdmin):
+    """Each stream live clients can watch: how far it got and what was purged."""
+
+    list_display = ["name", "last_seq", "purged_through"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "last_seq", "purged_through"]
+    ordering = ["-id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(StreamEvent)
+class StreamEventAdmin(admin.ModelAdmin):
+    """What live clients were told, in order (read-only: the services append events)."""
+
+    list_display = ["stream", "seq", "type", "created_at"]
+    list_filter = ["type", "created_at"]
+    search_fields = ["stream__name"]
+    list_select_related = ["stream"]
+    readonly_fields = ["stream", "seq", "type", "payload", "created_at"]
+    ordering = ["-id"]
+    show_full_result_count = False  # a COUNT(*) over millions of events per page is wasted
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

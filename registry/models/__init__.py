@@ -1,5 +1,5 @@
 """The stored state of the studio: datasets, features, experiments, runs, metrics, artifacts
-and API tokens."""
+API tokens and the live event streams."""
 
 from registry.models.artifacts import Artifact
 from registry.models.datasets import Dataset, DatasetVersion, Modality, Visibility
@@ -7,6 +7,7 @@ from registry.models.experiments import Experiment
 from registry.models.features import FeatureSet, RunFeatureUse
 from registry.models.metrics import MetricPoint, MetricRollup, MetricSummary
 from registry.models.runs import DeviceClass, Run, RunStatus
+from registry.models.streams import EventStream, StreamEvent
 from registry.models.tokens import ApiToken
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Dataset",
     "DatasetVersion",
     "DeviceClass",
+    "EventStream",
     "Experiment",
     "FeatureSet",
     "MetricPoint",
@@ -24,5 +26,6 @@ __all__ = [
     "Run",
     "RunFeatureUse",
     "RunStatus",
+    "StreamEvent",
     "Visibility",
 ]

@@ -26,6 +26,7 @@ from registry.services.run_lifecycle import (
     run_append_log,
     run_claim,
     run_heartbeat,
+    run_report_progress,
     run_request_cancel,
     run_requeue_or_fail,
     run_set_summary,
@@ -39,6 +40,7 @@ from registry.services.runs import (
     run_log_params,
     run_update,
 )
+from registry.services.samples import run_log_sample
 from registry.services.tokens import (
     api_token_create,
     api_token_revoke,
@@ -77,6 +79,8 @@ __all__ = [
     "run_log_metric",
     "run_log_metrics",
     "run_log_params",
+    "run_log_sample",
+    "run_report_progress",
     "run_request_cancel",
     "run_requeue_or_fail",
     "run_set_summary",

@@ -16,6 +16,7 @@ from registry import metric_store
 from registry.errors import InvalidInput, LimitExceeded
 from registry.models import MetricSummary, Run
 from registry.rollups import ROLLUP_MIN_POINTS, level_extrema
+from registry.services import live
 from registry.services.runs import ensure_open
 
 METRIC_KEY = re.compile(r"^[A-Za-z0-9_.\-/ :]{1,250}$")
@@ -191,6 +192,7 @@ def run_log_metrics(*, run: Run, batch: MetricBatch) -> int:
         for summary in MetricSummary.objects.filter(run_id=run.pk, key__in=list(stats))
     }
     metric_store.upsert_points(run.pk, batch.keys, batch.steps, batch.values, batch.timestamps_ms)
+    live.announce_metrics(run.pk, batch.keys, batch.steps, batch.values)
     positions = _positions_by_key(batch) if len(stats) > 1 else {}
     summaries = []
     for key, batch_stats in stats.items():

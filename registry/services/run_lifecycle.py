@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from registry.errors import Conflict
 from registry.models import Run, RunStatus
+from registry.services import live
 from registry.services.runs import run_finish
 
 MAX_LOG_CHARS = 200_000
 
 
+@transaction.atomic
 def run_claim(*, run_id: int, device: str) -> Run | None:
     """queued -> running for one worker; None when the run is not (or no longer) queued."""
     now = timezone.now()
@@ -31,8 +33,13 @@ def run_claim(*, run_id: int, device: str) -> Run | None:
         heartbeat_at=now,
         started_at=Coalesce("started_at", now),
         device=device,
+        progress={"phase": "starting"},
     )
-    return Run.objects.get(pk=run_id) if claimed == 1 else None
+    if claimed != 1:
+        return None
+    run = Run.objects.get(pk=run_id)
+    live.announce_run_status(run)
+    return run
 
 
 def run_heartbeat(*, run_id: int, progress: Mapping[str, Any] | None = None) -> bool:
@@ -64,6 +71,7 @@ def run_request_cancel(*, run: Run) -> Run:
     if run.cancel_requested_at is None:
         run.cancel_requested_at = timezone.now()
         run.save(update_fields=["cancel_requested_at"])
+        live.announce_run_status(run)
     return run
 
 
@@ -76,6 +84,14 @@ def run_append_log(*, run_id: int, lines: Sequence[str]) -> None:
         text = run.log_text + "".join(f"{line.rstrip()}\n" for line in lines)
         run.log_text = text[-MAX_LOG_CHARS:]
         run.save(update_fields=["log_text"])
+        live.announce_log(run_id, lines)
+
+
+def run_report_progress(*, run_id: int, progress: Mapping[str, Any]) -> None:
+    """Records where a running run is (phase, epoch, ETA) and tells its watchers."""
+    with transaction.atomic():
+        if Run.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(progress=dict(progress)):
+            live.announce_progress(run_id, progress)
 
 
 def run_set_summary(*, run_id: int, summary: Mapping[str, float]) -> None:
@@ -116,6 +132,7 @@ def run_requeue_or_fail(*, run: Run, reason: str, heartbeat_timeout_s: int) -> s
         locked.status = RunStatus.QUEUED
         locked.heartbeat_at = None
         locked.save(update_fields=["status", "heartbeat_at"])
+        live.announce_run_status(locked)
     run_append_log(
         run_id=run.pk,
         lines=[f"{reason}; requeued (attempt {locked.attempt} of {locked.max_attempts} used)."],

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from registry.errors import Conflict, InvalidInput
 from registry.models import Experiment, Run, RunStatus
+from registry.services import live
 from registry.signals import RunFinished, send_run_finished
 
 MAX_PARAMS = 500
@@ -102,6 +103,7 @@ def run_create(
     if not cleaned_name:
         run.name = f"run-{run.pk}"
         run.save(update_fields=["name"])
+    live.announce_run_status(run)
     return run
 
 
@@ -149,6 +151,7 @@ def run_finish(*, run: Run, status: RunStatus, error_text: str = "") -> Run:
         run.started_at = now
     run.error_text = error_text or ""
     run.save(update_fields=["status", "ended_at", "started_at", "error_text"])
+    live.announce_run_status(run)
     event = RunFinished(run_id=run.pk, status=status, experiment_id=run.experiment_id)
     transaction.on_commit(lambda: send_run_finished(event))
     return run
