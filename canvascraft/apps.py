@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,9 @@ class CanvascraftConfig(AppConfig):
 
     name = "canvascraft"
     verbose_name = "CanvasCraft"
+
+    def ready(self) -> None:
+        from canvascraft.backends import forget_inherited_connections
+
+        # django-q2 forks its worker processes from the cluster process.
+        os.register_at_fork(after_in_child=forget_inherited_connections)

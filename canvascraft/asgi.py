@@ -1,11 +1,24 @@
-"""ASGI entry point: HTTP through Django; websockets under /ws/ join in issue 4."""
+"""ASGI entry point: HTTP through Django, websockets under /ws/ through Channels.
+
+Websockets authenticate with the session cookie (browsers) or an `Authorization: Token <key>`
+handshake header (scripts); the consumers check the Origin and what the user may watch.
+"""
 
 import os
 
-from channels.routing import ProtocolTypeRouter
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "canvascraft.settings")
 django_application = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": django_application})
+from gallery.live.auth import TokenAuthMiddleware  # noqa: E402  (needs Django set up)
+from gallery.live.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

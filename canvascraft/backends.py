@@ -8,6 +8,7 @@ choice can be tested without restarting Django.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10)
             "OPTIONS": dict(SQLITE_OPTIONS),
             # A file, not SQLite's in-memory default: training runs write from helper threads
             # (metrics, heartbeats), and in-memory databases refuse concurrent connections.
-            "TEST": {"NAME": str(data_dir / "test-canvascraft.sqlite3")},
+            # One per test process, so two test runs on one checkout do not share it.
+            "TEST": {"NAME": str(data_dir / f"test-canvascraft-{os.getpid()}.sqlite3")},
         }
     try:
         config = dj_database_url.parse(database_url)
@@ -44,6 +46,8 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10)
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
         config["CONN_MAX_AGE"] = 0
     elif engine.endswith("postgresql"):
+        # One test database per test process, as for SQLite.
+        config["TEST"] = {"NAME": f"test_{config.get('NAME') or 'canvascraft'}_{os.getpid()}"}
         # Under ASGI every request runs in a fresh thread, and Django's connections are per
         # thread: without a pool each request would pay a new PostgreSQL connection (~8 ms).
         config["CONN_MAX_AGE"] = 0
@@ -91,17 +95,40 @@ def q_cluster_settings(
     return settings
 
 
-def channel_layer_settings(redis_url: str) -> dict[str, Any]:
+def channel_layer_settings(redis_url: str, *, prefix: str = "canvascraft") -> dict[str, Any]:
     """Channels layer: Redis pub/sub across processes, in-memory within one process otherwise.
 
     Without Redis the live pages tail the database instead, so nothing is lost between the worker
-    process and the web process.
+    process and the web process. `prefix` keeps studios sharing one Redis apart.
     """
     if redis_url:
         return {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [redis_url]},
+                "CONFIG": {"hosts": [redis_url], "prefix": prefix},
             }
         }
-    return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In one process the layer only carries the database tail's events to the consumers; a
+    # burst to a slow client beyond `capacity` is dropped and read back from the database.
+    return {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child (django-q2 forks its workers): drop the database connections and
+    PostgreSQL pools inherited from the parent without closing them.
+
+    Their sockets still belong to the parent; a child that used them would interleave its
+    queries with the parent's on one connection ("the last operation didn't produce records"),
+    and one that closed them would end the parent's sessions. The child opens its own.
+    """
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.connection = None
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+    except ImportError:  # psycopg is not installed: no pools to forget
+        return
+    DatabaseWrapper._connection_pools.clear()

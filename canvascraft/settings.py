@@ -121,7 +121,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Browser libraries installed by `make` from package-lock.json (npm), served under their own
+# prefix; without npm the folder is missing and the pages use their built-in fallbacks.
+UPLOT_DIR = BASE_DIR / "node_modules" / "uplot" / "dist"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if UPLOT_DIR.is_dir():
+    STATICFILES_DIRS.append(("vendor/uplot", UPLOT_DIR))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "canvascraft.staticfiles.StudioStaticFilesStorage"},
@@ -193,6 +198,9 @@ CHECKPOINT_DIR = DATA_DIR / "checkpoints"
 # A checkpoint at the end of an epoch once this many seconds have passed since the last one
 # (0: every epoch). Short epochs then cost nothing to checkpoint; a resume redoes < 10 s.
 CHECKPOINT_EVERY_S = env_int("CANVASCRAFT_CHECKPOINT_EVERY_S", 10, minimum=0)
+# Sample predictions for the live run page: after the first epoch, then at most once per this
+# many seconds (0: every epoch), and after the last (pipelines.training.samples).
+SAMPLE_EVERY_S = env_int("CANVASCRAFT_SAMPLE_EVERY_S", 5, minimum=0)
 
 Q_CLUSTER = q_cluster_settings(
     REDIS_URL,
@@ -200,7 +208,19 @@ Q_CLUSTER = q_cluster_settings(
     task_timeout_s=env_int("CANVASCRAFT_TASK_TIMEOUT_S", 6 * 3600, minimum=10),
     queue_name=queue_for_device(TRAINING_DEVICE),
 )
-CHANNEL_LAYERS = channel_layer_settings(REDIS_URL)
+CHANNEL_LAYERS = channel_layer_settings(
+    REDIS_URL, prefix=env_str("CANVASCRAFT_REDIS_PREFIX", "canvascraft")
+)
+# Live progress (registry.streams, gallery.live). With Redis every process pushes its events on
+# commit; without it the web process tails the event table of the streams someone watches. The
+# tail's interval bounds the embedded delay; with Redis it is only a safety net for lost pushes.
+LIVE_PUSH = bool(REDIS_URL)
+LIVE_TAIL_INTERVAL_MS = env_int("CANVASCRAFT_LIVE_TAIL_MS", 2000 if LIVE_PUSH else 100, minimum=10)
+# A client may send this many messages per second (with a burst of twice as many) before it is
+# closed as a flood.
+LIVE_CLIENT_MESSAGES_PER_S = env_int("CANVASCRAFT_LIVE_CLIENT_RATE", 5, minimum=1)
+# Stored events older than this are purged daily; a client resuming from before gets a snapshot.
+LIVE_EVENT_RETENTION_DAYS = env_int("CANVASCRAFT_LIVE_RETENTION_DAYS", 30, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_str("LOG_FORMAT", "json")

@@ -23,10 +23,13 @@ from gallery.api.serializers import (
     RunSerializer,
     RunUpdateSerializer,
 )
+from gallery.live.snapshots import resolve_metric_ranges
 from pipelines.services import cancel_run, start_run
-from registry import artifact_store, selectors, services
+from registry import artifact_store, selectors, services, streams
 from registry.errors import InvalidInput, LimitExceeded, NotFound
 from registry.models import Run, RunStatus
+
+MAX_EVENTS_PAGE = 5_000
 
 
 def _optional_run(user, run_id: int | None, field: str) -> Run | None:
@@ -40,6 +43,15 @@ def _optional_run(user, run_id: int | None, field: str) -> Run | None:
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 MAX_ID = 2**63 - 1
+
+
+def _int_param(request, name: str, *, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(f"{name} must be an integer from {low} to {high}", field=name)
+    return int(text)
 
 
 def _is_id(text: str) -> bool:
@@ -144,6 +156,31 @@ class RunViewSet(viewsets.GenericViewSet):
         """Cancels a queued run at once; a running one stops at its next batch."""
         run = cancel_run(run=selectors.run_for_user(request.user, pk))
         return Response(RunSerializer(selectors.run_for_user(request.user, run.pk)).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="the last sequence number seen (0)"),
+            OpenApiParameter("limit", int, description="at most this many events (500, ≤ 5000)"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """The run's live events after `after`, as the websocket `/ws/runs/{id}/` sends them:
+        for clients that cannot hold a socket open. `reset: true` means the cursor is too far
+        behind (or purged): read the run and its metrics afresh, then follow from `head`."""
+        run = selectors.run_for_user(request.user, pk)
+        after = _int_param(request, "after", default=0, low=0, high=2**63 - 1)
+        limit = _int_param(request, "limit", default=500, low=1, high=MAX_EVENTS_PAGE)
+        stream = streams.run_stream(run.pk)
+        head = streams.stream_head(stream)
+        events = None
+        if after <= head:
+            events = streams.events_after(stream, after, limit=limit, partial=True)
+        if events is None:
+            return Response({"head": head, "events": [], "reset": True})
+        resolved = [resolve_metric_ranges(run.pk, event) for event in events]
+        return Response({"head": head, "events": resolved, "reset": False})
 
     @extend_schema(request=RunFinishSerializer, responses=RunSerializer)
     @action(detail=True, methods=["post"])

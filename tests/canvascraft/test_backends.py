@@ -1,5 +1,6 @@
 """Choosing the database, task broker and channel layer from DATABASE_URL and REDIS_URL."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def test_without_a_url_the_database_is_sqlite_in_wal_mode_with_immediate_transac
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": "/srv/canvascraft/test-canvascraft.sqlite3"},
+        "TEST": {"NAME": f"/srv/canvascraft/test-canvascraft-{os.getpid()}.sqlite3"},
     }
 
 
@@ -45,6 +46,8 @@ def test_a_postgres_url_selects_postgresql_with_a_connection_pool():
     # connections, is what lets requests reuse a connection.
     assert config["CONN_MAX_AGE"] == 0
     assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 7}
+    # Two test runs on one server (two checkouts, two sessions) do not share a test database.
+    assert config["TEST"]["NAME"] == f"test_canvas_{os.getpid()}"
 
 
 def test_a_mysql_url_is_refused_naming_the_variable():
@@ -75,15 +78,15 @@ def test_q_cluster_uses_the_orm_broker_without_redis():
 
 
 def test_channel_layer_uses_redis_pubsub_when_a_redis_url_is_set():
-    assert channel_layer_settings("redis://cache:6379/2") == {
+    assert channel_layer_settings("redis://cache:6379/2", prefix="studio-a") == {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": ["redis://cache:6379/2"]},
+            "CONFIG": {"hosts": ["redis://cache:6379/2"], "prefix": "studio-a"},
         }
     }
 
 
 def test_channel_layer_is_in_memory_without_redis():
     assert channel_layer_settings("") == {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }

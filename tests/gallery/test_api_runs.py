@@ -3,6 +3,7 @@
 import orjson
 import pytest
 
+from registry import services
 from registry.models import Run, RunStatus
 from registry.services import check_metric_batch, run_log_metrics
 from tests.factories import ExperimentFactory, RunFactory
@@ -218,3 +219,32 @@ def test_the_runs_list_costs_the_same_queries_whatever_the_number_of_runs(
     results = response.json()["results"]
     assert len(results) == n_runs
     assert all(set(run["metrics"]) == {"val_acc", "loss"} for run in results)
+
+
+def test_a_run_s_live_events_can_be_read_after_a_cursor(owner_client, owner, experiment):
+    run = services.run_create(owner=owner, experiment=experiment, name="polled")
+    for step in range(3):
+        services.run_log_metric(run=run, key="loss", value=1.0 / (step + 1), step=step)
+
+    first = owner_client.get(f"/api/v1/runs/{run.pk}/events/?after=0&limit=2").json()
+    rest = owner_client.get(
+        f"/api/v1/runs/{run.pk}/events/?after={first['events'][-1]['seq']}"
+    ).json()
+
+    seqs = [event["seq"] for event in first["events"] + rest["events"]]
+    assert seqs == list(range(1, first["head"] + 1)) and not first["reset"]
+    assert (first["events"][0]["type"], first["events"][0]["status"]) == ("status", "running")
+    assert rest["events"][-1]["points"] == {"loss": [[2, 1 / 3]]}
+    ahead = owner_client.get(f"/api/v1/runs/{run.pk}/events/?after=999").json()
+    assert ahead == {"head": first["head"], "events": [], "reset": True}
+
+
+def test_live_events_refuse_a_bad_cursor_and_hide_other_people_s_runs(
+    owner_client, stranger_client, owner, experiment, assert_error
+):
+    run = services.run_create(owner=owner, experiment=experiment, name="private")
+
+    assert_error(
+        owner_client.get(f"/api/v1/runs/{run.pk}/events/?after=-1"), 400, "invalid", field="after"
+    )
+    assert_error(stranger_client.get(f"/api/v1/runs/{run.pk}/events/"), 404, "not_found")

@@ -1,0 +1,1 @@
+"""Live progress over websockets: consumers, their authentication, snapshots and tails."""
