@@ -9,12 +9,19 @@ import queue
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection
 
+from pipelines.training.samples import (
+    MAX_SAMPLES_PER_RUN,
+    PredictFunction,
+    Predictions,
+    SampleMaker,
+)
 from registry import services
 from registry.models import Run
 
@@ -31,13 +38,12 @@ class Heartbeat(threading.Thread):
         self.interval_s = interval_s
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
-        self.progress: dict = {}
 
     def run(self) -> None:
         try:
             while not self.finished.wait(self.interval_s):
                 try:
-                    if services.run_heartbeat(run_id=self.run_id, progress=self.progress):
+                    if services.run_heartbeat(run_id=self.run_id):
                         self.stop_requested.set()
                 except Exception:  # a busy database must not kill the run; try again later
                     logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
@@ -105,10 +111,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def sample_every_s() -> int:
+    """Seconds between two samples of a run (0: every epoch)."""
+    return settings.SAMPLE_EVERY_S
+
+
+@dataclass
+class PendingSample:
+    """A sample the training thread has predicted and the writer thread renders and stores."""
+
+    maker: SampleMaker
+    epoch: int
+    predictions: Predictions
+
+
 class MetricWriter(threading.Thread):
-    """Writes per-epoch metrics off the training thread, in order, at most every
-    `interval_s` seconds: epochs that finish meanwhile go in one batch, so fast epochs do not
-    spend their time (and the GIL) on database writes, and charts still move every second."""
+    """Writes per-epoch metrics and the newest progress off the training thread, in order, at
+    most every `interval_s` seconds: epochs that finish meanwhile go in one batch, so fast
+    epochs do not spend their time (and the GIL) on database writes, and charts still move
+    every second. Each write is also what live clients receive (`registry.streams`)."""
 
     def __init__(self, run: Run, *, interval_s: float = 1.0) -> None:
         super().__init__(name=f"metric-writer-run-{run.pk}", daemon=True)
@@ -117,6 +138,8 @@ class MetricWriter(threading.Thread):
         self.queue: queue.SimpleQueue[list[dict]] = queue.SimpleQueue()
         self.closing = threading.Event()
         self.error: BaseException | None = None
+        self.progress: dict | None = None  # set by the training thread, written here
+        self.samples: queue.SimpleQueue[PendingSample] = queue.SimpleQueue()
 
     def run(self) -> None:
         # Sleeping (rather than blocking on the queue) matters: a thread woken by every put
@@ -135,8 +158,41 @@ class MetricWriter(threading.Thread):
                 points.extend(self.queue.get_nowait())
             except queue.Empty:
                 break
+        progress, self.progress = self.progress, None
         if points:
             self._write(points)
+        if progress is not None:
+            try:
+                services.run_report_progress(run_id=self.run_record.pk, progress=progress)
+            except Exception:  # progress is advisory: a busy database must not fail the run
+                logger.warning("progress of run %s not recorded", self.run_record.pk, exc_info=True)
+        self._write_samples()
+
+    def _write_samples(self) -> None:
+        """Renders (PNG encoding included) and stores the pending samples, here rather than on
+        the training thread. Samples are advisory like progress: a failure is logged only."""
+        while True:
+            try:
+                pending = self.samples.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                sample = pending.maker.render(pending.epoch, pending.predictions)
+                services.run_log_sample(
+                    run=self.run_record,
+                    epoch=sample.epoch,
+                    kind=sample.kind,
+                    items=sample.items,
+                    files=sample.files,
+                    columns=sample.columns,
+                )
+            except Exception:
+                logger.warning(
+                    "sample of run %s at epoch %s not recorded",
+                    self.run_record.pk,
+                    pending.epoch + 1,
+                    exc_info=True,
+                )
 
     def _write(self, points: list[dict]) -> None:
         try:
@@ -162,14 +218,21 @@ class RunIO:
         self.last_flush = time.monotonic()
         self.checkpoint_path = Path(settings.CHECKPOINT_DIR) / f"run-{run.pk}.pt"
         self.n_epochs = run.config.get("params", {}).get("epochs")
+        self.epoch_seconds: list[float] = []
         self.checkpoint_writer: CheckpointWriter | None = None
         self.metric_writer: MetricWriter | None = None
         # The first checkpoint comes CHECKPOINT_EVERY_S into training: a run killed before then
         # restarts from scratch, having lost less than that.
         self.last_checkpoint = time.monotonic()
+        self.sample_every_s = sample_every_s()
+        self.n_samples = 0
+        self.last_sample: float | None = None
 
     def enter_step(self, name: str) -> None:
-        self.heartbeat.progress = {"phase": name}
+        try:
+            services.run_report_progress(run_id=self.run.pk, progress={"phase": name})
+        except Exception:  # advisory, as in MetricWriter
+            logger.warning("progress of run %s not recorded", self.run.pk, exc_info=True)
         self.log(f"{name}…")
 
     # --- stopping -------------------------------------------------------------------------
@@ -201,7 +264,47 @@ class RunIO:
             self.metric_writer = MetricWriter(self.run)
             self.metric_writer.start()
         self.metric_writer.queue.put(points)
-        self.heartbeat.progress = {"phase": "train", "epoch": epoch + 1, "n_epochs": self.n_epochs}
+        self.metric_writer.progress = self._training_progress(epoch, metrics.get("epoch_s"))
+
+    def _training_progress(self, epoch: int, epoch_s: float | None) -> dict:
+        """Epoch, percent and an ETA from the mean epoch time so far (early stopping may end
+        the run sooner than the ETA says)."""
+        done = epoch + 1
+        progress: dict = {"phase": "train", "epoch": done, "n_epochs": self.n_epochs}
+        if epoch_s is not None:
+            self.epoch_seconds.append(float(epoch_s))
+        if self.n_epochs and self.epoch_seconds:
+            recent = self.epoch_seconds[-10:]
+            remaining = max(self.n_epochs - done, 0)
+            progress["percent"] = round(100 * done / self.n_epochs, 1)
+            progress["eta_s"] = round(remaining * sum(recent) / len(recent), 1)
+        return progress
+
+    # --- samples --------------------------------------------------------------------------
+    def sample_due(self, epoch: int, is_last: bool) -> bool:
+        """The first epoch, then at most one per `sample_every_s`, and always the last epoch;
+        MAX_SAMPLES_PER_RUN in all (the last keeps a place). The registry holds the same bound
+        over a run's attempts."""
+        if self.n_samples >= MAX_SAMPLES_PER_RUN:
+            return False
+        if is_last:
+            return True
+        if self.n_samples >= MAX_SAMPLES_PER_RUN - 1:
+            return False
+        return (
+            self.last_sample is None or time.monotonic() - self.last_sample >= self.sample_every_s
+        )
+
+    def log_sample(self, maker: SampleMaker, epoch: int, predict: PredictFunction) -> None:
+        """Takes this epoch's predictions for the maker's examples (a few rows, on the training
+        thread) and hands them to the writer thread, which renders and stores the sample."""
+        predictions = predict(maker.indices)
+        if self.metric_writer is None:
+            self.metric_writer = MetricWriter(self.run)
+            self.metric_writer.start()
+        self.metric_writer.samples.put(PendingSample(maker, epoch, predictions))
+        self.n_samples += 1
+        self.last_sample = time.monotonic()
 
     def flush_metrics(self) -> None:
         if self.metric_writer is not None:

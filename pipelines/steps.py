@@ -11,6 +11,8 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +20,7 @@ from pipelines.features import MAX_CLASSES, features_for, raw_labels
 from pipelines.pipeline import PipelineCancelled, PipelineContext, StepFailed
 from pipelines.run_io import RunIO
 from pipelines.training.data import TrainingData, split_indices
+from pipelines.training.samples import IMAGE_CELL_PX, SampleMaker
 from pipelines.training.trainer import (
     TrainingCallbacks,
     TrainingStopped,
@@ -27,6 +30,7 @@ from pipelines.training.trainer import (
     sample_predictions,
     train,
 )
+from registry import dataset_selectors
 from registry.errors import InvalidInput
 from registry.models import DatasetVersion
 
@@ -159,6 +163,8 @@ class Train:
             should_stop=self.io.stop_reason,
             save_checkpoint=self.io.save_checkpoint,
             checkpoint_due=self.io.checkpoint_due,
+            sample_due=self.io.sample_due,
+            on_sample=partial(self.io.log_sample, sample_maker(context)),
             log=self.io.log,
         )
         resume_from = self.io.load_checkpoint()
@@ -177,6 +183,48 @@ class Train:
         except TrainingStopped as stopped:
             raise PipelineCancelled(stopped.reason) from None
         context.metadata["model"] = model
+
+
+def sample_maker(context: PipelineContext) -> SampleMaker:
+    """The run's sample examples (chosen from its seed), shown as the original images and, for
+    audio, with the first example's clip: both read from the dataset archive at the first
+    sample, on the writer thread (`SampleMaker` falls back to the features if that fails)."""
+    data: TrainingData = context.metadata["data"]
+    version: DatasetVersion = context.metadata["version"]
+    maker = SampleMaker.for_validation(data, seed=context.config["seed"])
+    if maker.kind == "table":
+        return maker
+    positions = context.metadata["split"]["val"][maker.indices]
+    entries = [version.manifest[position] for position in positions]
+    path = dataset_selectors.version_file(version)
+    if maker.kind == "image":
+        maker.load_pictures = partial(_original_images, path, entries)
+    else:
+        maker.load_clip = partial(_original_clip, path, entries[0], version.sample_rate or 16000)
+    return maker
+
+
+def _original_images(path: Path, entries: list[dict]) -> list[np.ndarray]:
+    """The examples' images, read one by one and shrunk to their grid cell: a photo dataset
+    never holds ten full-size pictures in memory at once."""
+    from PIL import Image
+
+    from registry.ingest.readers import read_images
+
+    pictures = []
+    for entry in entries:
+        (array,), _labels = read_images(path, [entry])
+        image = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+        image.thumbnail(IMAGE_CELL_PX)  # small images stay as they are
+        shrunk = np.asarray(image)
+        pictures.append(shrunk[:, :, np.newaxis] if shrunk.ndim == 2 else shrunk)
+    return pictures
+
+
+def _original_clip(path: Path, entry: dict, sample_rate: int) -> tuple[np.ndarray, int]:
+    from registry.ingest.readers import read_audio
+
+    return read_audio(path, [entry], sample_rate=sample_rate)[0][0], sample_rate
 
 
 @dataclass

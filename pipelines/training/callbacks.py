@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipelines.training.samples import PredictFunction
+
 
 def _never_stop() -> str | None:
     return None
@@ -22,6 +24,14 @@ def _ignore_epoch(epoch: int, metrics: dict[str, float]) -> None:
     """Default for callers that do not record metrics."""
 
 
+def _no_samples(epoch: int, is_last: bool) -> bool:
+    return False
+
+
+def _ignore_sample(epoch: int, predict: PredictFunction) -> None:
+    """Default for callers that do not show sample outputs."""
+
+
 @dataclass
 class TrainingCallbacks:
     """The hooks a loop calls; the pipeline step turns them into database writes.
@@ -37,6 +47,14 @@ class TrainingCallbacks:
     - ``checkpoint_due(epoch)``: asked at the end of every epoch; when False the (costly)
       checkpoint of that epoch is skipped. A runner checkpoints by elapsed time, so that epochs of
       a few milliseconds do not spend more time saving than training.
+    - ``sample_due(epoch, is_last)``: asked after each epoch's ``on_epoch_end`` (``is_last``:
+      no epoch follows, by the epoch count or early stopping); when True the loop calls
+      ``on_sample(epoch, predict)``, where ``predict(indices)`` gives the `Predictions` of that
+      epoch's model for those positions of the validation split. ``on_sample`` calls
+      ``predict`` before it returns (the next epoch changes the model) and renders and stores the
+      sample elsewhere, off the training thread (see `pipelines.training.samples`); ``predict``
+      itself is cheap (the torch loop reads the outputs its validation pass computed).
+      scikit-learn asks once, at the end.
     - ``log(line)``: human-readable progress ("epoch 3/20 ... val_accuracy 0.953 (best)").
 
     Per epoch, ``on_epoch_end`` comes before ``save_checkpoint``: a worker killed between the two
@@ -48,4 +66,6 @@ class TrainingCallbacks:
     should_stop: Callable[[], str | None] = _never_stop
     save_checkpoint: Callable[[bytes], None] = _discard_checkpoint
     checkpoint_due: Callable[[int], bool] = _every_epoch
+    sample_due: Callable[[int, bool], bool] = _no_samples
+    on_sample: Callable[[int, PredictFunction], None] = _ignore_sample
     log: Callable[[str], None] = print

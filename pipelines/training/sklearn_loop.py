@@ -18,6 +18,7 @@ from pipelines.training.callbacks import TrainingCallbacks
 from pipelines.training.data import TrainingData, target_scaling
 from pipelines.training.errors import TrainingStopped
 from pipelines.training.model import TrainedModel
+from pipelines.training.samples import model_predictions
 from pipelines.training.templates import SklearnTemplate
 
 
@@ -94,6 +95,8 @@ def train_sklearn(
     metrics["epoch_s"] = time.perf_counter() - started
     model.history = [metrics]
     callbacks.on_epoch_end(0, dict(metrics))
+    if callbacks.sample_due(0, True):
+        callbacks.on_sample(0, lambda indices: model_predictions(model, data.x_val[indices]))
     callbacks.save_checkpoint(
         checkpoints.to_bytes({**identity, "epoch": 0, "model_files": model.to_files()})
     )

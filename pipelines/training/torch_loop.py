@@ -31,6 +31,7 @@ from pipelines.training.optimisation import (
     build_scheduler,
     step_scheduler,
 )
+from pipelines.training.samples import Predictions
 from pipelines.training.templates import TorchTemplate
 
 
@@ -77,6 +78,7 @@ class TorchRun:
         self.y_train = self._targets(data.y_train)
         self.x_val = torch.from_numpy(data.x_val).to(device)
         self.y_val = self._targets(data.y_val)
+        self.val_outputs: torch.Tensor | None = None  # the last validation pass, for samples
 
     def _targets(self, values: np.ndarray) -> torch.Tensor:
         if self.data.task == "classification":
@@ -150,6 +152,7 @@ class TorchRun:
                     for start in range(0, len(self.x_val), PREDICTION_BATCH_SIZE)
                 ]
             )
+        self.val_outputs = outputs
         metrics = {"val_loss": float(self._loss(outputs, self.y_val))}
         if self.data.task == "classification":
             accuracy = (outputs.argmax(dim=1) == self.y_val).float().mean()
@@ -157,6 +160,20 @@ class TorchRun:
         else:
             metrics["val_rmse"] = (metrics["val_loss"] ** 0.5) * self.target_std
         return metrics
+
+    def validation_predictions(self, indices: np.ndarray) -> Predictions:
+        """The last validation pass's predictions at `indices` of the validation split: a few
+        rows of outputs already computed, so a sample costs no forward pass."""
+        if self.val_outputs is None:
+            raise RuntimeError("no validation pass yet")
+        with torch.inference_mode():
+            rows = torch.as_tensor(indices, dtype=torch.int64, device=self.val_outputs.device)
+            outputs = self.val_outputs[rows].float()
+            if self.data.task == "classification":
+                confidence, codes = torch.softmax(outputs, dim=1).max(dim=1)
+                return Predictions(codes.cpu().numpy(), confidence.cpu().numpy())
+            values = outputs[:, 0].cpu().numpy().astype(np.float64)
+        return Predictions((values * self.target_std + self.target_mean).astype(np.float32))
 
     def _check_finite(self, epoch: int, metrics: dict[str, float]) -> None:
         """Fails the run on a NaN or infinite loss, before it is reported or checkpointed."""
@@ -182,6 +199,9 @@ class TorchRun:
         step_scheduler(self.scheduler, metrics["val_loss"])
         self.history.append(metrics)
         self.callbacks.on_epoch_end(epoch, dict(metrics))
+        is_last = epoch + 1 >= self.params["epochs"] or self.early_stopping.should_stop
+        if self.callbacks.sample_due(epoch, is_last):
+            self.callbacks.on_sample(epoch, self.validation_predictions)
         if self.callbacks.checkpoint_due(epoch):
             self.callbacks.save_checkpoint(checkpoints.torch_checkpoint(self, epoch))
         self.callbacks.log(_epoch_line(epoch, self.params["epochs"], metrics, improved))
