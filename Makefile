@@ -10,13 +10,14 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+NPM_STAMP := node_modules/.installed-npm
 # librosa's numba compiles once per cache dir: keep it outside the checkout so it survives.
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/canvascraft/numba
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-fast test-browser bench lint format clean install chromium
+.PHONY: run test test-fast test-browser bench lint format clean install chromium npm
 
-test-browser: $(DEV_STAMP) chromium
+test-browser: $(DEV_STAMP) chromium npm
 	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e
 
 $(PY):
@@ -37,7 +38,23 @@ $(DEV_STAMP): pyproject.toml $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
 
-run: $(RUNTIME_STAMP)
+# Browser libraries (uPlot for the live charts) come from npm, pinned in package-lock.json, and
+# are served from node_modules through staticfiles. Optional: without npm (or offline) the
+# studio still runs and its live charts use the built-in renderer (static/js/charts.js).
+npm: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json $(wildcard package-lock.json)
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: live charts fall back to the built-in renderer."; \
+	elif [ -f package-lock.json ]; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@ \
+			|| echo "npm ci failed: live charts fall back to the built-in renderer."; \
+	else \
+		npm install --no-audit --no-fund --loglevel=error && touch $@ \
+			|| echo "npm install failed: live charts fall back to the built-in renderer."; \
+	fi
+
+run: $(RUNTIME_STAMP) npm
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
@@ -54,7 +71,7 @@ chromium:
 	fi
 
 # Two pytest invocations: sync Playwright and pytest-asyncio cannot share one event loop.
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) chromium npm
 	$(PY) -m pytest -m "not browser" -q
 	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 

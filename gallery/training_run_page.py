@@ -1,7 +1,9 @@
-"""What the run page adds for a run the studio trains: live status and progress, the result
-(final metrics, confusion matrix), the error, the training recipe and the log's address.
+"""What the run page adds: for every run, what its charts and live updates need (the
+websocket stream, the metrics API); for a run the studio trains, also live status and progress,
+the result (final metrics, confusion matrix), the error, the training recipe and the log's
+address.
 
-Runs opened by outside scripts have no training config and get none of it.
+Runs opened by outside scripts have no training config and get none of the studio's parts.
 """
 
 from __future__ import annotations
@@ -9,15 +11,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib.staticfiles import finders
 from django.http import HttpRequest
 from django.urls import reverse
 
-from registry import dataset_selectors, selectors
-from registry.models import DatasetVersion, Run, RunStatus
+from registry import dataset_selectors, selectors, streams
+from registry.models import DatasetVersion, Run, RunStatus, StreamEvent
 
 PRIMARY_METRICS = ("test_accuracy", "test_rmse")
 CONFUSION_MATRIX_PATH = "confusion_matrix.png"
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+# uPlot, installed from npm by `make` (package-lock.json); the charts fall back to charts.js.
+UPLOT_SCRIPT = "vendor/uplot/uPlot.iife.min.js"
+
+
+def uplot_available() -> bool:
+    """Whether the chart library is installed (`make` runs npm when it can)."""
+    return finders.find(UPLOT_SCRIPT) is not None
+
+
+def run_live_config(run: Run) -> dict[str, Any]:
+    """What static/js/run_page.js reads (as JSON): where the run's stream and metrics are."""
+    return {
+        "run": run.pk,
+        "status": run.status,
+        "is_active": run.status in ACTIVE_STATUSES,
+        "stream": f"/ws/runs/{run.pk}/",
+        "metrics_url": f"/api/v1/runs/{run.pk}/metrics/",
+        "device_class": run.device_class,
+        # Where the page drew the progress bar; the stream's messages take over from here.
+        "progress": run.progress if run.status == RunStatus.RUNNING else None,
+    }
 
 
 def _template_description(name: str) -> str:
@@ -102,12 +126,32 @@ def _shown(value: Any) -> str | None:
     return json.dumps(value)
 
 
+def _newest_sample(run: Run) -> tuple[int, dict[str, Any] | None]:
+    """(seq, payload) of the run's newest `sample` event, what the live stream last said
+    ((0, None) before the first); the payload gains `n_right` (None without verdicts). One query."""
+    newest = (
+        StreamEvent.objects.filter(stream__name=streams.run_stream(run.pk), type="sample")
+        .order_by("-seq")
+        .values_list("seq", "payload")
+        .first()
+    )
+    if newest is None:
+        return 0, None
+    seq, payload = newest
+    verdicts = [item.get("correct") for item in payload.get("items", [])]
+    known = [verdict for verdict in verdicts if isinstance(verdict, bool)]
+    return seq, {**payload, "n_right": sum(known) if known else None}
+
+
 def run_training_context(request: HttpRequest, run: Run) -> dict[str, Any]:
-    """What the run page adds for a run the studio trains (an empty `training` otherwise)."""
+    """What the run page adds: the live config of every run, and for a run the studio trains
+    its `training` parts (None otherwise)."""
     error_lines = run.error_text.strip().splitlines()
     context: dict[str, Any] = {
         "error_head": error_lines[0] if error_lines else "",
         "error_rest": "\n".join(error_lines[1:]).strip(),
+        "live": run_live_config(run),
+        "uplot": uplot_available(),
         "training": None,
     }
     if not run.config:
@@ -128,7 +172,7 @@ def run_training_context(request: HttpRequest, run: Run) -> dict[str, Any]:
         "confusion_matrix_url": (
             f"/api/v1/runs/{run.pk}/artifacts/{confusion.pk}/" if confusion else ""
         ),
-        "api_url": f"/api/v1/runs/{run.pk}/",
         "log_url": reverse("gallery:run-log", args=[run.pk]),
     }
+    context["training"]["sample_seq"], context["training"]["sample"] = _newest_sample(run)
     return context

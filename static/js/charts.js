@@ -17,7 +17,9 @@
  * there are no points yet), or "error" (browser tests wait for "drawn").
  *
  * Hover (or focus the chart and use the arrow keys) to read the step and value of the nearest
- * point. window.CanvasCraftCharts.refresh(canvas) fetches and redraws one chart, for live pages.
+ * point. window.CanvasCraftCharts.refresh(canvas) fetches and redraws one chart;
+ * window.CanvasCraftCharts.show(canvas, key, series) draws series the page already holds (the
+ * run page's live charts use it when uPlot is not installed).
  */
 (function () {
   "use strict";
@@ -636,6 +638,26 @@
     return load(state);
   }
 
+  /* Draws series the page already holds (the live charts' fallback when uPlot is missing)
+   * instead of fetching them: `series` is [{name, steps, values, total, color}]. */
+  function show(canvas, key, series) {
+    var state = init(canvas);
+    state.generation += 1; // a fetch still in flight must not overwrite these
+    state.config.key = key;
+    state.series = series.map(function (one, index) {
+      return {
+        name: one.name || key,
+        steps: one.steps,
+        values: one.values,
+        total: one.total || one.steps.length,
+        color: one.color || PALETTE[index % PALETTE.length],
+      };
+    });
+    state.status = "ready";
+    describe(state);
+    draw(state);
+  }
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("canvas[data-metric-key]"), function (canvas) {
       load(init(canvas));
@@ -647,6 +669,7 @@
   window.CanvasCraftCharts = {
     palette: PALETTE.slice(),
     refresh: refresh,
+    show: show,
     refreshAll: function () { return Promise.all(charts.map(function (state) { return load(state); })); },
   };
 

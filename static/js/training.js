@@ -4,16 +4,11 @@
  *   hyper-parameter inputs generated from the template's JSON Schema (with "reset to defaults"),
  *   the brushes editor (add, remove, reorder, settings from each brush's schema), a live recipe
  *   and config preview; on submit the whole request goes into the hidden `config` field.
- * - Run page: while a run is queued or running, its status, progress and log refresh every 2 s
- *   from GET /api/v1/runs/<id>/ and the run's log, its charts when the metrics move; a final
- *   status or a new metric reloads the page.
  * The form still works without JavaScript (the studio's defaults fill params and brushes).
+ * (The run page follows a training through its websocket stream: see run_page.js.)
  */
 (function () {
   "use strict";
-
-  var FINAL_STATUSES = ["succeeded", "failed", "cancelled"];
-  var POLL_MS = 2000;
 
   /* ---------- small helpers ---------- */
   function el(tag, attributes, children) {
@@ -574,109 +569,8 @@
     if (firstError && !document.querySelector("[data-toast]")) firstError.focus({ preventScroll: true });
   }
 
-  /* ---------- the run page: status, progress and log while it trains ---------- */
-  function setUpRunLive(root) {
-    var apiUrl = root.getAttribute("data-api-url");
-    var logUrl = root.getAttribute("data-log-url");
-    var timer = null;
-    var busy = false;
-    var stopped = false;
-    var shownKeys = (root.getAttribute("data-metric-keys") || "").split(" ").filter(Boolean);
-    var lastMetrics = null;
-
-    function setText(selector, text) { each(selector, document, function (node) { node.textContent = text; }); }
-
-    function phaseText(run) {
-      var progress = run.progress || {};
-      if (run.status === "queued") return "Waiting for a " + (run.device_class || "") + " worker…";
-      if (progress.phase === "train" && progress.epoch && progress.n_epochs) return "Training · epoch " + progress.epoch + " of " + progress.n_epochs;
-      if (progress.phase) return progress.phase.charAt(0).toUpperCase() + progress.phase.slice(1) + "…";
-      return "Starting…";
-    }
-
-    function update(run) {
-      each("[data-live-status]", document, function (badge) {
-        badge.className = badge.className.replace(/badge-(queued|running|succeeded|failed|cancelled)/, "badge-" + run.status);
-        badge.textContent = run.status.charAt(0).toUpperCase() + run.status.slice(1);
-      });
-      root.setAttribute("data-status", run.status);
-      setText("[data-live-phase]", phaseText(run));
-      var progress = run.progress || {};
-      var bar = root.querySelector("[data-live-bar]");
-      if (bar) {
-        var known = run.status === "running" && progress.epoch && progress.n_epochs;
-        var percent = known ? Math.round((100 * progress.epoch) / progress.n_epochs) : 0;
-        bar.parentNode.classList.toggle("is-indeterminate", !known);
-        bar.style.width = known ? percent + "%" : "";
-        bar.parentNode.setAttribute("aria-valuenow", known ? String(percent) : "");
-        setText("[data-live-percent]", known ? percent + "%" : "");
-      }
-      var attempt = root.querySelector("[data-live-attempt]");
-      if (attempt) {
-        attempt.hidden = !(run.attempt > 1);
-        setText("[data-live-attempt-number]", String(run.attempt));
-      }
-      each("[data-live-cancel]", document, function (node) { node.hidden = !run.cancel_requested; });
-    }
-
-    function updateLog(text) {
-      var box = document.querySelector("[data-live-log]");
-      if (!box || box.textContent === text) return;
-      var atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
-      box.textContent = text;
-      box.closest("[data-log-section]").hidden = false;
-      if (atBottom) box.scrollTop = box.scrollHeight;
-    }
-
-    function refreshCharts(metrics) {
-      var now = JSON.stringify(metrics || {});
-      if (lastMetrics !== null && now !== lastMetrics && window.CanvasCraftCharts) window.CanvasCraftCharts.refreshAll();
-      lastMetrics = now;
-    }
-
-    function schedule() {
-      window.clearTimeout(timer);
-      if (!document.hidden && !stopped) timer = window.setTimeout(poll, POLL_MS);
-    }
-
-    function poll() {
-      if (busy || stopped) return;
-      busy = true;
-      var options = { credentials: "same-origin", headers: { Accept: "application/json" } };
-      fetch(apiUrl, options)
-        .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
-        .then(function (run) {
-          if (FINAL_STATUSES.indexOf(run.status) >= 0) {
-            stopped = true;
-            window.location.reload();
-            return null;
-          }
-          if (Object.keys(run.metrics || {}).some(function (key) { return shownKeys.indexOf(key) < 0; })) {
-            stopped = true; // a new metric: the page draws its card and chart
-            window.location.reload();
-            return null;
-          }
-          update(run);
-          refreshCharts(run.metrics);
-          return logUrl ? fetch(logUrl, options).then(function (response) { return response.ok ? response.text() : null; }) : null;
-        })
-        .then(function (text) { if (typeof text === "string") updateLog(text); })
-        .catch(function () { /* a missed beat: try again at the next one */ })
-        .then(function () { busy = false; schedule(); });
-    }
-
-    document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
-    schedule();
-  }
-
   function start() {
     each("[data-training-form]", document, setUpTrainingForm);
-    each("[data-run-live]", document, function (root) {
-      var status = root.getAttribute("data-status");
-      var log = document.querySelector("[data-live-log]");
-      if (log) log.scrollTop = log.scrollHeight;
-      if (FINAL_STATUSES.indexOf(status) < 0) setUpRunLive(root);
-    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

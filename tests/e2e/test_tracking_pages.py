@@ -45,10 +45,11 @@ def test_creator_browses_experiments_and_a_run(page, live_server, screenshot, se
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     assert page.get_by_text(run.name).first.is_visible()
     assert page.get_by_text("model_card.md").first.is_visible()
-    # Charts are drawn once their series arrive from the API.
+    # Charts are drawn once their series arrive from the API (a finished run opens no stream).
+    assert page.locator("[data-live-chart]").count() == len(run.summaries.all())
     page.wait_for_function(
-        "() => [...document.querySelectorAll('canvas[data-metric-key]')]"
-        ".every(c => c.dataset.state === 'drawn')",
+        "() => [...document.querySelectorAll('[data-live-chart]')]"
+        ".every(c => c.dataset.state === 'ready' && Number(c.dataset.points) > 0)",
         timeout=15_000,
     )
     screenshot("04-run")

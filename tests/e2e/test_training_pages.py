@@ -1,17 +1,25 @@
 """A creator starts a training from the page (dataset, target, template, a param, a reordered
 brush chain), watches it wait in the queue, and sees it succeed (summary and confusion matrix)
-or fail (its error) after the runner trains it in the test process."""
+or fail (its error) after the runner trains it in the test process.
+
+The run page follows its run through a websocket (/ws/runs/<id>/), which pytest-django's WSGI
+live server cannot serve: here `live_server` is daphne, in a thread of the test process, on the
+test database."""
 
 from __future__ import annotations
 
 import io
 import math
 import re
+import socket
+import threading
+import time
 
 import pytest
+from django.test.utils import modify_settings
 
 from pipelines.services import start_run
-from registry import services
+from registry import services, streams
 from registry.models import Run, RunStatus
 from tests.dataset_files import IRIS_LIKE_CSV, image_zip
 from tests.factories import PASSWORD, ExperimentFactory, UserFactory
@@ -32,6 +40,51 @@ CSV = (
     )
     + "\n"
 ).encode()
+
+
+class AsgiLiveServer:
+    """What pytest-django's live server offers the tests (`url`, the ALLOWED_HOSTS it needs),
+    served by daphne: pages, static files and websockets."""
+
+    # Twisted's reactor runs once per process: one server for every test of the session.
+    url = ""
+
+    def __init__(self) -> None:
+        if not AsgiLiveServer.url:
+            AsgiLiveServer.url = self._start()
+        self._live_server_modified_settings = modify_settings(ALLOWED_HOSTS={"append": "127.0.0.1"})
+
+    @staticmethod
+    def _start() -> str:
+        from channels.routing import get_default_application
+        from daphne.server import Server
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = Server(
+            application=ASGIStaticFilesHandler(get_default_application()),
+            endpoints=[f"tcp:port={port}:interface=127.0.0.1"],
+            signal_handlers=False,
+            verbosity=0,
+        )
+        threading.Thread(target=server.run, name="daphne-live-server", daemon=True).start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("daphne did not start")
+
+
+@pytest.fixture
+def live_server(transactional_db) -> AsgiLiveServer:
+    """Overrides pytest-django's (WSGI) live server with daphne: the run page needs its
+    websocket."""
+    return AsgiLiveServer()
 
 
 def execute_run(run_id: int) -> str:
@@ -163,8 +216,8 @@ def test_creator_starts_a_training_and_watches_it_queue_and_succeed(page, live_s
     assert run.summary["test_accuracy"] > 0.5
     assert page.locator("[data-live-status]").inner_text() == "Succeeded"
     page.wait_for_function(
-        "() => [...document.querySelectorAll('canvas[data-metric-key]')]"
-        ".every(c => c.dataset.state === 'drawn')",
+        "() => [...document.querySelectorAll('[data-live-chart]')]"
+        ".every(c => c.dataset.state === 'ready')",
         timeout=15_000,
     )
     _screenshot(page, screenshot, "22-succeeded-run")
@@ -259,14 +312,23 @@ def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, sc
     assert page.locator("[data-live-phase]").inner_text() == "Training · epoch 7 of 20"
     assert page.locator("[data-live-attempt]").inner_text() == "Attempt 2 of 3"
     page.wait_for_function(
-        "() => [...document.querySelectorAll('canvas[data-metric-key]')]"
-        ".every(c => c.dataset.state === 'drawn')",
+        "() => [...document.querySelectorAll('[data-live-chart]')]"
+        ".every(c => c.dataset.state === 'ready' && c.dataset.points === '7')",
         timeout=15_000,
     )
+    page.wait_for_selector("[data-live-indicator][data-state=open]")
     _screenshot(page, screenshot, "25-running-run")
 
-    # The page polls: the next epoch shows up without a reload.
-    services.run_heartbeat(run_id=run.pk, progress={"phase": "train", "epoch": 8, "n_epochs": 20})
+    # What the worker reports after the next epoch arrives through the stream: no reload.
+    page.evaluate("window.__sameDocument = true")
+    services.run_log_metrics(
+        run=run,
+        batch=services.check_metric_batch([{"key": "val_loss", "step": 7, "value": 0.3}]),
+    )
+    services.run_report_progress(
+        run_id=run.pk,
+        progress={"phase": "train", "epoch": 8, "n_epochs": 20, "percent": 40.0, "eta_s": 81.7},
+    )
     services.run_append_log(run_id=run.pk, lines=["[21:04:19] epoch 8: train_loss 0.2307"])
     page.wait_for_function(
         "() => document.querySelector('[data-live-phase]').textContent.includes('epoch 8 of 20')",
@@ -276,7 +338,11 @@ def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, sc
         "() => document.querySelector('[data-live-log]').textContent.includes('epoch 8: train')",
         timeout=10_000,
     )
+    page.wait_for_selector("[data-live-chart='val_loss'][data-points='8']", timeout=10_000)
+    assert page.locator("[data-live-chart='train_loss']").get_attribute("data-points") == "7"
     assert page.locator("[data-live-percent]").inner_text() == "40%"
+    assert page.locator("[data-live-eta]").inner_text() == "about 1 min 20 s left"
+    assert page.evaluate("window.__sameDocument") is True
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('Cancel run')")
@@ -285,8 +351,64 @@ def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, sc
     assert run.cancel_requested_at is not None
     assert page.locator("[data-live-cancel]").is_visible()
 
-    # The worker stops at its next batch; the page notices the final status and reloads.
+    # The worker stops at its next batch; the badge says so at once, and once the stream is
+    # quiet the page reloads (the server renders the ended run).
     services.run_finish(run=run, status=RunStatus.CANCELLED, error_text="Cancelled while training.")
     page.wait_for_selector("[data-live-status].badge-cancelled", timeout=10_000)
-    assert page.locator("[data-run-live]").count() == 0
+    page.wait_for_selector("[data-run-live]", state="detached", timeout=10_000)
+    assert page.locator("[data-live-status]").inner_text() == "Cancelled"
     assert page.get_by_text("Cancelled while training.").is_visible()
+
+
+def _log_val_loss(run, steps) -> None:
+    points = [{"key": "val_loss", "step": step, "value": 1.0 / (step + 1)} for step in steps]
+    services.run_log_metrics(run=run, batch=services.check_metric_batch(points))
+
+
+def test_the_run_page_reconnects_after_a_dropped_connection_and_misses_nothing(page, live_server):
+    owner = UserFactory(username="patchy_wifi")
+    experiment = ExperimentFactory(owner=owner, name="Patchy nets")
+    version = _table(owner, "iris field notes", CSV)
+    run = start_run(
+        owner=owner,
+        experiment=experiment,
+        name="mlp-on-the-train",
+        config={
+            "dataset_version": version.pk,
+            "target": "species",
+            "task": "classification",
+            "template": "mlp",
+            "params": {"epochs": 20},
+        },
+    )
+    services.run_claim(run_id=run.pk, device="cpu")
+    _log_val_loss(run, range(3))
+    sockets = []  # (page side, server side) of each connection the page opens
+
+    def through(socket_route) -> None:
+        sockets.append((socket_route, socket_route.connect_to_server()))
+
+    page.route_web_socket(re.compile(r".*/ws/runs/\d+/.*"), through)
+    _log_in(page, live_server, "patchy_wifi")
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    page.wait_for_selector("[data-live-chart='val_loss'][data-points='3']", timeout=15_000)
+    page.wait_for_selector("[data-live-indicator][data-state=open]")
+    page.evaluate("window.__sameDocument = true")
+    seen = streams.stream_head(streams.run_stream(run.pk))
+
+    # The connection drops (a proxy restarts); meanwhile the run logs two more epochs.
+    first_page_side, first_server_side = sockets[0]
+    first_page_side.close(code=1012, reason="restarting")
+    first_server_side.close()
+    page.wait_for_selector("[data-live-indicator][data-state=reconnecting]", timeout=5_000)
+    _log_val_loss(run, range(3, 5))
+
+    # Back after a second, from where it was: the missed epochs once each, then new ones.
+    page.wait_for_selector("[data-live-chart='val_loss'][data-points='5']", timeout=15_000)
+    page.wait_for_selector("[data-live-indicator][data-state=open]")
+    assert len(sockets) == 2
+    assert sockets[1][0].url.endswith(f"/ws/runs/{run.pk}/?after={seen}")
+    _log_val_loss(run, [5])
+    page.wait_for_selector("[data-live-chart='val_loss'][data-points='6']", timeout=15_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("[data-live-chart='val_loss']").get_attribute("data-points") == "6"

@@ -174,6 +174,22 @@ def test_the_experiment_page_lists_runs_with_params_and_metrics(owner_pages, sco
 
 
 @needs_templates
+@pytest.mark.parametrize("page", ["/", "/experiments/", "/experiments/{experiment}/"])
+def test_pages_with_run_badges_follow_the_users_event_stream(owner_pages, run, page):
+    response = owner_pages.get(page.format(experiment=run.experiment_id))
+
+    assertContains(response, "data-live-events")
+    assertContains(response, "js/live.js")
+    if page != "/experiments/":  # the list shows experiments; its live list fills from events
+        assertContains(
+            response,
+            f'<span class="badge badge-{run.status}" data-run-status="{run.pk}">'
+            f"{run.get_status_display()}</span>",
+            html=True,
+        )
+
+
+@needs_templates
 def test_the_experiment_page_filters_runs(owner_pages, scored):
     experiment = scored["ink-1"].experiment
 

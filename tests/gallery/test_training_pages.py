@@ -416,11 +416,85 @@ def test_a_running_run_shows_progress_attempt_and_its_buttons(owner_pages, exper
     assertContains(response, "Training · epoch 3 of 20")
     assertContains(response, 'style="width: 15%"')
     assertContains(response, "Attempt <span data-live-attempt-number>2</span> of 3")
-    assertContains(response, f'data-api-url="/api/v1/runs/{running.pk}/"')
     assertContains(response, f'href="/runs/{running.pk}/remix/"')
     assertContains(response, f'action="/runs/{running.pk}/cancel/"')
     assertContains(response, "[10:00:01] train…")
-    assertContains(response, "js/training.js")
+    # The page follows the run's websocket stream (run_page.js), no polling of the API.
+    assert response.context["live"] == {
+        "run": running.pk,
+        "status": "running",
+        "is_active": True,
+        "stream": f"/ws/runs/{running.pk}/",
+        "metrics_url": f"/api/v1/runs/{running.pk}/metrics/",
+        "device_class": "cpu",
+        "progress": {"phase": "train", "epoch": 3, "n_epochs": 20},
+    }
+    assertContains(response, '<script id="run-page-config" type="application/json">')
+    assertContains(response, "js/run_page.js")
+    assertContains(response, "js/live.js")
+    assertContains(response, "data-live-indicator")
+    assertNotContains(response, "data-api-url")
+    assertNotContains(response, "js/training.js")
+
+
+def test_a_running_run_draws_a_live_chart_per_metric_and_no_stale_stats(
+    owner_pages, experiment, table
+):
+    running = studio_run(experiment, table, status=RunStatus.RUNNING)
+    points = [
+        {"key": key, "step": step, "value": 1.0 / (step + 1)}
+        for step in range(3)
+        for key in ("train_loss", "val_loss")
+    ]
+    services.run_log_metrics(run=running, batch=services.check_metric_batch(points))
+
+    response = owner_pages.get(f"/runs/{running.pk}/")
+
+    for key in ("train_loss", "val_loss"):
+        assertContains(response, f'data-live-chart="{key}"', count=1)
+    # Last values come with the charts, which the stream keeps fresh; stat cards would not be.
+    assertNotContains(response, 'class="stat"')
+    assertNotContains(response, "data-metric-key")  # no fetch-once charts.js canvases
+
+
+def test_a_finished_run_loads_its_charts_once_and_opens_no_stream(owner_pages, experiment, table):
+    done = studio_run(experiment, table, status=RunStatus.RUNNING)
+    points = [{"key": "val_loss", "step": step, "value": 0.5} for step in range(3)]
+    services.run_log_metrics(run=done, batch=services.check_metric_batch(points))
+    services.run_finish(run=done, status=RunStatus.SUCCEEDED)
+
+    response = owner_pages.get(f"/runs/{done.pk}/")
+
+    assert response.context["live"]["is_active"] is False
+    assertContains(response, 'data-live-chart="val_loss"', count=1)
+    assertContains(response, 'class="stat"')
+    assertNotContains(response, "data-live-indicator")
+    assertNotContains(response, "data-run-live")
+
+
+def test_the_run_page_loads_uplot_only_where_npm_installed_it(
+    owner_pages, experiment, table, settings, tmp_path
+):
+    run = studio_run(experiment, table, status=RunStatus.RUNNING)
+    settings.STATICFILES_DIRS = [settings.BASE_DIR / "static"]
+
+    without = owner_pages.get(f"/runs/{run.pk}/")
+
+    (tmp_path / "uplot").mkdir()
+    (tmp_path / "uplot" / "uPlot.iife.min.js").write_text("/* uPlot */")
+    (tmp_path / "uplot" / "uPlot.min.css").write_text("/* uPlot */")
+    settings.STATICFILES_DIRS = [
+        settings.BASE_DIR / "static",
+        ("vendor/uplot", tmp_path / "uplot"),
+    ]
+    with_uplot = owner_pages.get(f"/runs/{run.pk}/")
+
+    assert (without.context["uplot"], with_uplot.context["uplot"]) == (False, True)
+    assertNotContains(without, "vendor/uplot/")
+    assertContains(with_uplot, "vendor/uplot/uPlot.iife.min.js")
+    assertContains(with_uplot, "vendor/uplot/uPlot.min.css")
+    for response in (without, with_uplot):  # the built-in renderer is the fallback
+        assertContains(response, "js/charts.js")
 
 
 def test_a_succeeded_run_shows_its_summary_recipe_and_confusion_matrix(
@@ -488,9 +562,9 @@ def test_the_run_page_costs_a_bounded_number_of_queries(
     owner_pages, experiment, table, django_assert_max_num_queries
 ):
     done = studio_run(experiment, table, status=RunStatus.SUCCEEDED, summary={"test_accuracy": 1.0})
-    # The tracking page's own 6, plus the confusion matrix, the dataset version and whether it
-    # is still visible.
-    with django_assert_max_num_queries(9):
+    # The tracking page's own 6, plus the confusion matrix, the dataset version, whether it
+    # is still visible, and the newest sample.
+    with django_assert_max_num_queries(10):
         owner_pages.get(f"/runs/{done.pk}/")
 
 
