@@ -146,6 +146,9 @@ class Preprocess:
             feature_names=features.feature_names,
             augment=features.augment if has_augmentation else None,
         )
+        # The examples the live page shows each epoch, read before training starts.
+        metadata["sample_maker"] = sample_maker(context)
+        metadata["sample_maker"].prepare()
 
 
 @dataclass
@@ -164,7 +167,7 @@ class Train:
             save_checkpoint=self.io.save_checkpoint,
             checkpoint_due=self.io.checkpoint_due,
             sample_due=self.io.sample_due,
-            on_sample=partial(self.io.log_sample, sample_maker(context)),
+            on_sample=partial(self.io.log_sample, context.metadata["sample_maker"]),
             log=self.io.log,
         )
         resume_from = self.io.load_checkpoint()
@@ -187,8 +190,8 @@ class Train:
 
 def sample_maker(context: PipelineContext) -> SampleMaker:
     """The run's sample examples (chosen from its seed), shown as the original images and, for
-    audio, with the first example's clip: both read from the dataset archive at the first
-    sample, on the writer thread (`SampleMaker` falls back to the features if that fails)."""
+    audio, with the first example's clip: both read from the dataset archive by
+    `SampleMaker.prepare` (which falls back to the features if that fails)."""
     data: TrainingData = context.metadata["data"]
     version: DatasetVersion = context.metadata["version"]
     maker = SampleMaker.for_validation(data, seed=context.config["seed"])

@@ -220,6 +220,16 @@ class SampleMaker:
         ]
 
     # --- rendering --------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Loads and tiles the pictures (and the clip) now rather than at the first render:
+        a runner calls it before training, so reading the originals does not compete with
+        the first epochs for the CPU."""
+        if self.kind == "table":
+            return
+        self._ready_tiles()
+        if self.kind == "audio" and self.load_clip is not None and self._clip_wav is None:
+            self._clip_wav = self._loaded_clip()
+
     def render(self, epoch: int, predictions: Predictions) -> Sample:
         """The sample of epoch `epoch` (0-based, as loops count; the sample says epoch + 1)."""
         items = self.items(predictions)
