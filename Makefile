@@ -81,6 +81,8 @@ test-fast: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(PY) bench/tracking.py
 	$(PY) bench/features.py
+	$(PY) bench/training_overhead.py
+	$(PY) bench/live_latency.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
