@@ -1,5 +1,5 @@
 """The stored state of the studio: datasets, features, experiments, runs, metrics, artifacts
-API tokens and the live event streams."""
+API tokens, the live event streams and sweeps."""
 
 from registry.models.artifacts import Artifact
 from registry.models.datasets import Dataset, DatasetVersion, Modality, Visibility
@@ -8,6 +8,14 @@ from registry.models.features import FeatureSet, RunFeatureUse
 from registry.models.metrics import MetricPoint, MetricRollup, MetricSummary
 from registry.models.runs import DeviceClass, Run, RunStatus
 from registry.models.streams import EventStream, StreamEvent
+from registry.models.sweeps import (
+    Sweep,
+    SweepPruner,
+    SweepStatus,
+    SweepStrategy,
+    SweepTrial,
+    TrialState,
+)
 from registry.models.tokens import ApiToken
 
 __all__ = [
@@ -27,5 +35,11 @@ __all__ = [
     "RunFeatureUse",
     "RunStatus",
     "StreamEvent",
+    "Sweep",
+    "SweepPruner",
+    "SweepStatus",
+    "SweepStrategy",
+    "SweepTrial",
+    "TrialState",
     "Visibility",
 ]
