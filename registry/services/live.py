@@ -1,4 +1,4 @@
-"""Announcements of run changes on the live streams (see `registry.streams`).
+"""Announcements of run and sweep changes on the live streams (see `registry.streams`).
 
 Each function is called inside the transaction of the change it announces.
 """
@@ -8,8 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.db.models import Count, FloatField, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
 from registry import streams
-from registry.models import Experiment, Run
+from registry.models import Experiment, Run, Sweep, SweepTrial, TrialState
 
 ERROR_HEAD_CHARS = 500
 
@@ -23,6 +27,7 @@ def run_status_payload(run: Run) -> dict[str, Any]:
         "attempt": run.attempt,
         "max_attempts": run.max_attempts,
         "cancel_requested": run.cancel_requested_at is not None,
+        "device": run.device,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
     }
@@ -60,3 +65,73 @@ def announce_progress(run_id: int, progress: Mapping[str, Any]) -> None:
 
 def announce_sample(run_id: int, sample: Mapping[str, Any]) -> None:
     streams.append_event(streams.run_stream(run_id), "sample", dict(sample))
+
+
+def sweep_status_payload(sweep: Sweep) -> dict[str, Any]:
+    """What a sweep's status message says: its state, the trial counts and the best trial so
+    far. Two queries whatever the number of trials."""
+    counts = SweepTrial.objects.filter(sweep_id=sweep.pk).aggregate(
+        **{f"n_{state}": Count("pk", filter=Q(state=state)) for state in TrialState.values}
+    )
+    return {
+        "sweep": sweep.pk,
+        "status": sweep.status,
+        "error": (sweep.error_text or "").strip()[:ERROR_HEAD_CHARS],
+        "n_trials": sweep.n_trials,
+        "n_complete": counts["n_complete"],
+        "n_running": counts["n_running"],
+        "n_pruned": counts["n_pruned"],
+        "n_failed": counts["n_failed"],
+        "best": best_trial_summary(sweep),
+    }
+
+
+def best_trial_summary(sweep: Sweep) -> dict[str, Any] | None:
+    """{number, run, values, params} of the complete trial with the best primary value (its
+    `values[0]`, read and sorted by the database; the lowest number wins a tie)."""
+    maximize = bool(sweep.objectives) and sweep.objectives[0].get("direction") == "maximize"
+    primary = Cast(KT("values__0"), FloatField())
+    best = (
+        SweepTrial.objects.filter(sweep_id=sweep.pk, state=TrialState.COMPLETE)
+        .annotate(primary=primary)
+        .exclude(primary=None)
+        .order_by("-primary" if maximize else "primary", "number")
+        .values("number", "run_id", "values", "params")
+        .first()
+    )
+    if best is None:
+        return None
+    return {
+        "number": best["number"],
+        "run": best["run_id"],
+        "values": best["values"],
+        "params": best["params"],
+    }
+
+
+def announce_sweep_status(sweep: Sweep) -> None:
+    """A sweep's status, counts or best trial changed (on the sweep's stream)."""
+    streams.append_event(streams.sweep_stream(sweep.pk), "status", sweep_status_payload(sweep))
+
+
+def trial_payload(trial: SweepTrial) -> dict[str, Any]:
+    return {
+        "sweep": trial.sweep_id,
+        "number": trial.number,
+        "run": trial.run_id,
+        "state": trial.state,
+        "params": trial.params,
+        "values": trial.values,
+        "pruned_at_step": trial.pruned_at_step,
+    }
+
+
+def announce_trial(
+    trial: SweepTrial, *, step: int | None = None, value: float | None = None
+) -> None:
+    """A trial started or ended, or (with `step` and `value`) reported an intermediate value of
+    the primary objective."""
+    payload = trial_payload(trial)
+    if step is not None:
+        payload.update(step=step, value=value)
+    streams.append_event(streams.sweep_stream(trial.sweep_id), "trial", payload)

@@ -232,6 +232,14 @@
       node.textContent = "just now";
       node.title = message.started_at;
     });
+    // And where: the worker's device, known once a worker took the run.
+    each("[data-live-device]", function (node) {
+      if (!message.device || node.textContent.trim() === message.device) return;
+      var code = document.createElement("code");
+      code.textContent = message.device;
+      node.textContent = "";
+      node.appendChild(code);
+    });
     if (!this.panel) return;
     this.panel.setAttribute("data-status", message.status);
     var attempt = this.panel.querySelector("[data-live-attempt]");

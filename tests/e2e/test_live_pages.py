@@ -130,6 +130,7 @@ def test_the_run_page_grows_its_charts_while_a_real_run_trains(page, live_studio
     assert re.fullmatch(
         r"Training · epoch \d+ of 60", page.locator("[data-live-phase]").inner_text()
     )
+    assert page.locator("[data-live-device]").inner_text() == "cpu"  # the worker's device
     _screenshot(page, screenshot, "40-live-run-early")
 
     page.wait_for_function(
