@@ -11,6 +11,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 NPM_STAMP := node_modules/.installed-npm
+# Tests that enqueue tasks into a shared Redis use queues of their own, never a studio's.
+TEST_ENV := CANVASCRAFT_REDIS_PREFIX=canvascraft-test
 # librosa's numba compiles once per cache dir: keep it outside the checkout so it survives.
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/canvascraft/numba
 export PYTHONDONTWRITEBYTECODE := 1
@@ -18,7 +20,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test test-fast test-browser bench lint format clean install chromium npm
 
 test-browser: $(DEV_STAMP) chromium npm
-	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e
+	$(TEST_ENV) $(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
@@ -72,11 +74,11 @@ chromium:
 
 # Two pytest invocations: sync Playwright and pytest-asyncio cannot share one event loop.
 test: $(DEV_STAMP) chromium npm
-	$(PY) -m pytest -m "not browser" -q
-	$(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(TEST_ENV) $(PY) -m pytest -m "not browser" -q
+	$(TEST_ENV) $(PY) -m pytest -m browser -p no:asyncio -W ignore::pytest.PytestConfigWarning -q tests/e2e; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test-fast: $(DEV_STAMP)
-	$(PY) -m pytest -m "not browser" -q -x
+	$(TEST_ENV) $(PY) -m pytest -m "not browser" -q -x
 
 bench: $(DEV_STAMP)
 	$(PY) bench/tracking.py

@@ -59,17 +59,28 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 10)
     return config
 
 
-CPU_QUEUE = "canvascraft"
-GPU_QUEUE = "canvascraft-gpu"
+DEFAULT_PREFIX = "canvascraft"
 
 
-def queue_for_device(device: str) -> str:
+def queue_names(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
+    """The task queue of each device class. The prefix keeps studios that share one Redis from
+    taking each other's tasks ("canvascraft" and "canvascraft-gpu" by default)."""
+    return {"cpu": prefix, "gpu": f"{prefix}-gpu"}
+
+
+def queue_for_device(device: str, prefix: str = DEFAULT_PREFIX) -> str:
     """The queue a worker on `device` takes runs from: GPU runs only go to GPU workers."""
-    return GPU_QUEUE if device.startswith(("cuda", "gpu", "mps")) else CPU_QUEUE
+    device_class = "gpu" if device.startswith(("cuda", "gpu", "mps")) else "cpu"
+    return queue_names(prefix)[device_class]
 
 
 def q_cluster_settings(
-    redis_url: str, *, n_workers: int, task_timeout_s: int, queue_name: str = CPU_QUEUE
+    redis_url: str,
+    *,
+    n_workers: int,
+    task_timeout_s: int,
+    queue_name: str = DEFAULT_PREFIX,
+    prefix: str = DEFAULT_PREFIX,
 ) -> dict[str, Any]:
     """django-q2 settings: ORM broker by default, Redis broker when REDIS_URL is set.
 
@@ -77,7 +88,7 @@ def q_cluster_settings(
     worker; training runs keep their own heartbeat for the worker-killed case.
     """
     settings: dict[str, Any] = {
-        "name": CPU_QUEUE,
+        "name": prefix,
         "cluster_name": queue_name,
         "workers": n_workers,
         "timeout": task_timeout_s,
@@ -95,7 +106,7 @@ def q_cluster_settings(
     return settings
 
 
-def channel_layer_settings(redis_url: str, *, prefix: str = "canvascraft") -> dict[str, Any]:
+def channel_layer_settings(redis_url: str, *, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
     """Channels layer: Redis pub/sub across processes, in-memory within one process otherwise.
 
     Without Redis the live pages tail the database instead, so nothing is lost between the worker

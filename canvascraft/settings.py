@@ -14,6 +14,7 @@ from canvascraft.backends import (
     database_settings,
     q_cluster_settings,
     queue_for_device,
+    queue_names,
 )
 from canvascraft.env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
 
@@ -202,15 +203,18 @@ CHECKPOINT_EVERY_S = env_int("CANVASCRAFT_CHECKPOINT_EVERY_S", 10, minimum=0)
 # many seconds (0: every epoch), and after the last (pipelines.training.samples).
 SAMPLE_EVERY_S = env_int("CANVASCRAFT_SAMPLE_EVERY_S", 5, minimum=0)
 
+# Keys of this studio in Redis (task queues, channel layer): studios sharing one Redis need
+# different prefixes, or their workers take each other's tasks.
+REDIS_PREFIX = env_str("CANVASCRAFT_REDIS_PREFIX", "canvascraft")
+TASK_QUEUES = queue_names(REDIS_PREFIX)
 Q_CLUSTER = q_cluster_settings(
     REDIS_URL,
     n_workers=env_int("CANVASCRAFT_WORKERS", 1, minimum=1),
     task_timeout_s=env_int("CANVASCRAFT_TASK_TIMEOUT_S", 6 * 3600, minimum=10),
-    queue_name=queue_for_device(TRAINING_DEVICE),
+    queue_name=queue_for_device(TRAINING_DEVICE, REDIS_PREFIX),
+    prefix=REDIS_PREFIX,
 )
-CHANNEL_LAYERS = channel_layer_settings(
-    REDIS_URL, prefix=env_str("CANVASCRAFT_REDIS_PREFIX", "canvascraft")
-)
+CHANNEL_LAYERS = channel_layer_settings(REDIS_URL, prefix=REDIS_PREFIX)
 # Live progress (registry.streams, gallery.live). With Redis every process pushes its events on
 # commit; without it the web process tails the event table of the streams someone watches. The
 # tail's interval bounds the embedded delay; with Redis it is only a safety net for lost pushes.

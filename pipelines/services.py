@@ -6,16 +6,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
-from canvascraft.backends import CPU_QUEUE, GPU_QUEUE
 from pipelines.run_config import check_run_config
 from registry import services
 from registry.models import DeviceClass, Experiment, Run, RunStatus
 
 
 def queue_of(run: Run) -> str:
-    return GPU_QUEUE if run.device_class == DeviceClass.GPU else CPU_QUEUE
+    return settings.TASK_QUEUES["gpu" if run.device_class == DeviceClass.GPU else "cpu"]
 
 
 def enqueue_run(run: Run) -> None:

@@ -24,6 +24,23 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_test_tasks_left_in_redis():
+    """Tests enqueue tasks nobody runs; with Redis they would stay in its queues. `make test`
+    gives the test run queues of its own (CANVASCRAFT_REDIS_PREFIX), emptied at the end; a
+    studio's own queues are never touched."""
+    yield
+    from django.conf import settings
+
+    if not settings.REDIS_URL or settings.REDIS_PREFIX == "canvascraft":
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for queue in settings.TASK_QUEUES.values():
+        client.delete(f"django_q:{queue}:q")
+
+
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path: Path) -> Path:
     """Artifacts and upload temp files of each test go to its own directory."""

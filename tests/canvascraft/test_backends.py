@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from canvascraft.backends import channel_layer_settings, database_settings, q_cluster_settings
+from canvascraft.backends import (
+    channel_layer_settings,
+    database_settings,
+    q_cluster_settings,
+    queue_for_device,
+    queue_names,
+)
 from canvascraft.env import ImproperlyConfiguredEnv
 
 
@@ -90,3 +96,14 @@ def test_channel_layer_is_in_memory_without_redis():
     assert channel_layer_settings("") == {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
+
+
+def test_studios_sharing_one_redis_get_queues_of_their_own():
+    assert queue_names() == {"cpu": "canvascraft", "gpu": "canvascraft-gpu"}
+    assert queue_names("studio-b") == {"cpu": "studio-b", "gpu": "studio-b-gpu"}
+    assert queue_for_device("cuda:1", "studio-b") == "studio-b-gpu"
+    assert queue_for_device("cpu", "studio-b") == "studio-b"
+    config = q_cluster_settings(
+        "redis://r", n_workers=1, task_timeout_s=60, queue_name="studio-b-gpu", prefix="studio-b"
+    )
+    assert (config["name"], config["cluster_name"]) == ("studio-b", "studio-b-gpu")
