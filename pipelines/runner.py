@@ -15,6 +15,7 @@ from django.conf import settings
 from pipelines.pipeline import PipelineContext, PipelineStatus, TrainingPipeline
 from pipelines.run_io import Heartbeat, RunIO
 from pipelines.steps import build_steps
+from pipelines.sweep_pruning import PRUNED_PREFIX
 from pipelines.training.trainer import configure_threads, pick_device
 from registry import services
 from registry.models import RunStatus
@@ -50,6 +51,8 @@ def _finish(run, run_io: RunIO, context: PipelineContext) -> str:
         status, error = RunStatus.SUCCEEDED, ""
     elif context.status == PipelineStatus.CANCELLED and context.error == "cancelled":
         status, error = RunStatus.CANCELLED, "Cancelled while training."
+    elif context.status == PipelineStatus.CANCELLED and context.error.startswith(PRUNED_PREFIX):
+        status, error = RunStatus.CANCELLED, context.error  # a sweep pruned this trial
     else:
         status, error = RunStatus.FAILED, context.error
     try:

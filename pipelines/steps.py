@@ -19,6 +19,7 @@ import numpy as np
 from pipelines.features import MAX_CLASSES, features_for, raw_labels
 from pipelines.pipeline import PipelineCancelled, PipelineContext, StepFailed
 from pipelines.run_io import RunIO
+from pipelines.sweep_pruning import TrialPruning
 from pipelines.training.data import TrainingData, split_indices
 from pipelines.training.samples import IMAGE_CELL_PX, SampleMaker
 from pipelines.training.trainer import (
@@ -161,6 +162,8 @@ class Train:
 
     def run(self, context: PipelineContext) -> None:
         config = context.config
+        # A sweep trial reports its objective per epoch and may be pruned (None otherwise).
+        pruning = TrialPruning.for_run(self.io.run)
         callbacks = TrainingCallbacks(
             on_epoch_end=self.io.log_epoch,
             should_stop=self.io.stop_reason,
@@ -170,6 +173,8 @@ class Train:
             on_sample=partial(self.io.log_sample, context.metadata["sample_maker"]),
             log=self.io.log,
         )
+        if pruning is not None:
+            callbacks.should_prune = pruning.should_prune
         resume_from = self.io.load_checkpoint()
         if resume_from is not None:
             self.io.log("resuming from the last checkpoint")
@@ -185,6 +190,9 @@ class Train:
             )
         except TrainingStopped as stopped:
             raise PipelineCancelled(stopped.reason) from None
+        finally:
+            if pruning is not None:
+                pruning.close()
         context.metadata["model"] = model
 
 

@@ -36,7 +36,22 @@ def reap_stale_runs() -> dict[str, int]:
         if outcome == "requeued":
             enqueue_run(Run.objects.get(pk=run.pk))
         logger.warning("run %s: %s (%s)", run.pk, outcome, reason, extra={"run_id": run.pk})
+    # The same minute advances running sweeps: a trial whose end was never recorded (its
+    # worker died between ending the run and telling the sweep) is recorded, slots refilled.
+    from pipelines.sweeps import advance_running_sweeps
+
+    outcomes["sweeps advanced"] = advance_running_sweeps()
     return outcomes
+
+
+def advance_sweep(sweep_id: int) -> str:
+    """Records any trial of sweep `sweep_id` whose run ended unrecorded and launches trials
+    into its free slots (a few queries and one proposal per launched trial); returns the
+    sweep's status. Trial runs advance their sweep themselves when they end: this is for
+    operators and schedules."""
+    from pipelines.sweeps import fill_slots
+
+    return fill_slots(sweep_id).status
 
 
 def purge_stream_events() -> int:

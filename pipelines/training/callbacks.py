@@ -24,6 +24,11 @@ def _ignore_epoch(epoch: int, metrics: dict[str, float]) -> None:
     """Default for callers that do not record metrics."""
 
 
+def _never_prune(epoch: int, metrics: dict[str, float]) -> str | None:
+    """Default for runs that are not sweep trials."""
+    return None
+
+
 def _no_samples(epoch: int, is_last: bool) -> bool:
     return False
 
@@ -55,6 +60,12 @@ class TrainingCallbacks:
       sample elsewhere, off the training thread (see `pipelines.training.samples`); ``predict``
       itself is cheap (the torch loop reads the outputs its validation pass computed).
       scikit-learn asks once, at the end.
+    - ``should_prune(epoch, metrics)``: asked after each epoch's ``on_epoch_end`` (torch loops
+      only: scikit-learn has no epochs) with the same metrics. A sweep trial's hook records the
+      epoch's value of its objective and compares it with the other trials'; a non-None reason
+      ("Pruned at epoch 3 (median pruner)") stops training there: the loop logs the epoch and
+      raises ``TrainingStopped(reason)``. Called once per epoch, it may touch the database
+      now and then, but must stay cheap (see `pipelines.sweep_pruning`).
     - ``log(line)``: human-readable progress ("epoch 3/20 ... val_accuracy 0.953 (best)").
 
     Per epoch, ``on_epoch_end`` comes before ``save_checkpoint``: a worker killed between the two
@@ -68,4 +79,5 @@ class TrainingCallbacks:
     checkpoint_due: Callable[[int], bool] = _every_epoch
     sample_due: Callable[[int, bool], bool] = _no_samples
     on_sample: Callable[[int, PredictFunction], None] = _ignore_sample
+    should_prune: Callable[[int, dict[str, float]], str | None] = _never_prune
     log: Callable[[str], None] = print

@@ -185,7 +185,7 @@ class TorchRun:
                 )
 
     def run_epoch(self, epoch: int) -> None:
-        """Train, validate, track the best weights, report, checkpoint, log."""
+        """Train, validate, track the best weights, report, ask the pruner, checkpoint, log."""
         started = time.perf_counter()
         learning_rate = float(self.optimizer.param_groups[0]["lr"])
         metrics = self.train_epoch(epoch)
@@ -199,6 +199,10 @@ class TorchRun:
         step_scheduler(self.scheduler, metrics["val_loss"])
         self.history.append(metrics)
         self.callbacks.on_epoch_end(epoch, dict(metrics))
+        prune_reason = self.callbacks.should_prune(epoch, dict(metrics))
+        if prune_reason is not None:
+            self.callbacks.log(_epoch_line(epoch, self.params["epochs"], metrics, improved))
+            raise TrainingStopped(prune_reason)
         is_last = epoch + 1 >= self.params["epochs"] or self.early_stopping.should_stop
         if self.callbacks.sample_due(epoch, is_last):
             self.callbacks.on_sample(epoch, self.validation_predictions)

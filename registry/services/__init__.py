@@ -41,6 +41,15 @@ from registry.services.runs import (
     run_update,
 )
 from registry.services.samples import run_log_sample
+from registry.services.sweeps import (
+    sweep_create,
+    sweep_set_status,
+    trial_allocate,
+    trial_attach_run,
+    trial_finish,
+    trial_report_intermediate,
+    trial_report_intermediates,
+)
 from registry.services.tokens import (
     api_token_create,
     api_token_revoke,
@@ -86,5 +95,12 @@ __all__ = [
     "run_set_summary",
     "run_update",
     "stale_running_runs",
+    "sweep_create",
+    "sweep_set_status",
     "token_digest",
+    "trial_allocate",
+    "trial_attach_run",
+    "trial_finish",
+    "trial_report_intermediate",
+    "trial_report_intermediates",
 ]
