@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from registry.models import ApiToken, Artifact, Experiment, Run, RunStatus
+from registry.models import (
+    ApiToken,
+    Artifact,
+    Experiment,
+    Run,
+    RunStatus,
+    Sweep,
+    SweepPruner,
+    SweepStrategy,
+    SweepTrial,
+    TrialState,
+)
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -207,3 +219,147 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class SweepCreateSerializer(serializers.Serializer):
+    """A sweep over a run config (docs/sweeps.md). Give `objective` or `objectives`; the
+    values themselves (space, metrics, budget) are checked by `pipelines.sweeps.create_sweep`,
+    which answers with the field to blame ("space.lr.low", "base_config.template")."""
+
+    experiment = serializers.IntegerField()
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    base_config = serializers.JSONField(help_text="A run config, as `config` of POST /runs/.")
+    space = serializers.JSONField(help_text='{param: {"type": "float", "low", "high", ...}}')
+    strategy = serializers.ChoiceField(choices=SweepStrategy.choices)
+    strategy_options = serializers.JSONField(required=False, default=dict)
+    objective = serializers.JSONField(
+        required=False, help_text='{"metric": "test_accuracy", "direction": "maximize"}'
+    )
+    objectives = serializers.JSONField(required=False, help_text="A list; the first is primary.")
+    n_trials = serializers.IntegerField(required=False, allow_null=True, default=None)
+    time_budget_s = serializers.IntegerField(required=False, allow_null=True, default=None)
+    parallelism = serializers.IntegerField(required=False, default=2)
+    pruner = serializers.ChoiceField(choices=SweepPruner.choices, required=False, default="none")
+    seed = serializers.IntegerField(required=False, default=0)
+    warm_start_runs = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list
+    )
+    start = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs: dict) -> dict:
+        has_one, has_many = "objective" in attrs, "objectives" in attrs
+        if has_one == has_many:
+            raise serializers.ValidationError(
+                {"objective": ["give objective or objectives (exactly one of them)"]}
+            )
+        attrs["objectives"] = attrs.pop("objective") if has_one else attrs["objectives"]
+        return attrs
+
+
+class SweepTrialSerializer(serializers.Serializer):
+    """One trial: its params, its run, its outcome (`value` is the primary objective's)."""
+
+    number = serializers.IntegerField()
+    run = serializers.IntegerField(allow_null=True)
+    params = serializers.DictField()
+    values = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    state = serializers.ChoiceField(choices=TrialState.choices)
+    pruned_at_step = serializers.IntegerField(allow_null=True)
+    intermediate = serializers.DictField(
+        child=serializers.FloatField(), help_text="{epochs done: primary objective}"
+    )
+    warm_start = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, trial: SweepTrial) -> dict:
+        return {
+            "number": trial.number,
+            "run": trial.run_id,
+            "params": trial.params,
+            "values": trial.values,
+            "value": trial.values[0] if trial.values else None,
+            "state": trial.state,
+            "pruned_at_step": trial.pruned_at_step,
+            "intermediate": trial.intermediate,
+            "warm_start": trial.warm_start,
+            "created_at": _DATETIME.to_representation(trial.created_at),
+            "ended_at": _DATETIME.to_representation(trial.ended_at) if trial.ended_at else None,
+        }
+
+
+class SweepSerializer(serializers.ModelSerializer):
+    """A sweep as listed: its settings, status and trial counts."""
+
+    n_started = serializers.IntegerField(read_only=True, default=0)
+    n_done = serializers.IntegerField(read_only=True, default=0)
+    n_complete = serializers.IntegerField(read_only=True, default=0)
+    error = serializers.CharField(source="error_text", read_only=True)
+
+    class Meta:
+        model = Sweep
+        fields = [
+            "id",
+            "experiment",
+            "name",
+            "status",
+            "error",
+            "strategy",
+            "objectives",
+            "n_trials",
+            "time_budget_s",
+            "parallelism",
+            "pruner",
+            "seed",
+            "n_started",
+            "n_done",
+            "n_complete",
+            "created_at",
+            "started_at",
+            "ended_at",
+        ]
+        read_only_fields = fields
+
+
+class SweepDetailSerializer(SweepSerializer):
+    """A sweep with everything it searches and every trial; `best_trial` is the best complete
+    trial by the primary objective, `pareto` the numbers of the trials no other dominates."""
+
+    trials = serializers.SerializerMethodField()
+    best_trial = serializers.SerializerMethodField()
+    pareto = serializers.SerializerMethodField()
+
+    class Meta(SweepSerializer.Meta):
+        fields = [
+            *SweepSerializer.Meta.fields,
+            "base_config",
+            "space",
+            "strategy_options",
+            "warm_start_runs",
+            "next_number",
+            "trials",
+            "best_trial",
+            "pareto",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SweepTrialSerializer(many=True))
+    def get_trials(self, sweep: Sweep) -> list[dict]:
+        return SweepTrialSerializer(self.context["trials"], many=True).data
+
+    @extend_schema_field(SweepTrialSerializer(allow_null=True))
+    def get_best_trial(self, sweep: Sweep) -> dict | None:
+        best = self.context["best_trial"]
+        return None if best is None else SweepTrialSerializer(best).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_pareto(self, sweep: Sweep) -> list[int]:
+        return self.context["pareto"]
+
+
+class SweepImportancesSerializer(serializers.Serializer):
+    importances = serializers.DictField(
+        child=serializers.FloatField(), help_text="{param: share}, most important first"
+    )
+    n_trials = serializers.IntegerField(help_text="Complete trials they were computed from.")

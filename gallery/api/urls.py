@@ -3,11 +3,13 @@ from rest_framework.routers import DefaultRouter
 from gallery.api.datasets import BrushViewSet, DatasetViewSet, TemplateViewSet
 from gallery.api.experiments import ExperimentViewSet
 from gallery.api.runs import RunViewSet
+from gallery.api.sweeps import SweepViewSet
 from gallery.api.tokens import ApiTokenViewSet
 
 router = DefaultRouter()
 router.register("experiments", ExperimentViewSet, basename="experiment")
 router.register("runs", RunViewSet, basename="run")
+router.register("sweeps", SweepViewSet, basename="sweep")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("brushes", BrushViewSet, basename="brush")
