@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import dataset_views, training_views, views
+from gallery import dataset_views, sweep_views, training_views, views
 
 app_name = "gallery"
 
@@ -37,6 +37,15 @@ urlpatterns = [
         dataset_views.dataset_annotate,
         name="dataset-annotate",
     ),
-    path("sweeps/", views.coming_soon, {"area": "Sweeps"}, name="sweeps"),
+    path("sweeps/", sweep_views.sweep_list, name="sweeps"),
+    path("sweeps/<int:sweep_id>/", sweep_views.sweep_detail, name="sweep"),
+    path("sweeps/<int:sweep_id>/data.json", sweep_views.sweep_data, name="sweep-data"),
+    path(
+        "sweeps/<int:sweep_id>/importances.json",
+        sweep_views.sweep_importances,
+        name="sweep-importances",
+    ),
+    path("sweeps/<int:sweep_id>/stop/", sweep_views.sweep_stop, name="sweep-stop"),
+    path("sweeps/<int:sweep_id>/resume/", sweep_views.sweep_resume, name="sweep-resume"),
     path("drift/", views.coming_soon, {"area": "Drift"}, name="drift"),
 ]

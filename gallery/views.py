@@ -169,7 +169,6 @@ def run_compare(request: HttpRequest) -> HttpResponse:
 
 
 _AREA_BLURBS = {
-    "Sweeps": "Let random, grid or Bayesian search find the settings that work, in parallel.",
     "Drift": "Watch published models for drift and retrain them on fresh data.",
 }
 

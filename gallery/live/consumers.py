@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from gallery import sweep_selectors
 from gallery.live import snapshots, tails
 from gallery.live.auth import origin_allowed
 from registry import streams
@@ -231,11 +232,17 @@ class EventsConsumer(StreamConsumer):
 
 
 class SweepStreamConsumer(StreamConsumer):
-    """/ws/sweeps/{id}/: trials as they start, report and finish. Sweeps arrive with issue 5;
-    until then no sweep exists to watch."""
+    """/ws/sweeps/{id}/: the sweep's status (counts, best trial) and its trials as they start,
+    report and finish. Only the sweep's owner may watch it."""
 
     def resolve_stream(self, user) -> str | None:
-        return None
+        sweep_id = sweep_selectors.visible_sweep_id(
+            user, self.scope["url_route"]["kwargs"]["sweep_id"]
+        )
+        if sweep_id is None:
+            return None
+        self.sweep_id = sweep_id
+        return streams.sweep_stream(sweep_id)
 
     def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
-        return 0, []
+        return snapshots.sweep_snapshot(self.sweep_id)

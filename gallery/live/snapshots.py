@@ -14,15 +14,26 @@ from django.db import connection, transaction
 
 from registry import selectors, streams
 from registry.downsample import largest_triangle_three_buckets
-from registry.models import MetricPoint, Run, RunStatus, StreamEvent
+from registry.models import (
+    MetricPoint,
+    Run,
+    RunStatus,
+    StreamEvent,
+    Sweep,
+    SweepTrial,
+    TrialState,
+)
 from registry.selectors import MAX_SERIES_KEYS
-from registry.services.live import run_status_payload
+from registry.services.live import run_status_payload, sweep_status_payload, trial_payload
 
 # Long series arrive downsampled to this many points (the newest point always kept); charts
 # then append what is new, point by point.
 SNAPSHOT_MAX_POINTS = 1_000
 SNAPSHOT_LOG_LINES = 300
 SNAPSHOT_ACTIVE_RUNS = 200
+# A sweep's snapshot carries its newest trials; a page with more reads the rest from the data
+# endpoint (the status message then says "truncated").
+SNAPSHOT_TRIALS = 500
 # A resolved metric-range event (a big batch logged at once) is downsampled the same way.
 RANGE_MAX_POINTS = 2_000
 
@@ -113,6 +124,26 @@ def user_snapshot(user_id: int) -> tuple[int, list[dict[str, Any]]]:
             )
             for run in runs
         ]
+    return seq, messages
+
+
+def sweep_snapshot(sweep_id: int) -> tuple[int, list[dict[str, Any]]]:
+    """(S, messages): the sweep's status (counts, best trial) and one `trial` message per
+    trial, oldest first, for its newest SNAPSHOT_TRIALS trials (`"truncated": true` on the
+    status message when it has more)."""
+    stream = streams.sweep_stream(sweep_id)
+    with consistent_read():
+        seq = streams.stream_head(stream)
+        status = sweep_status_payload(Sweep.objects.get(pk=sweep_id))
+        n_trials = sum(status[f"n_{state}"] for state in TrialState.values)
+        status["truncated"] = n_trials > SNAPSHOT_TRIALS
+        newest = list(
+            SweepTrial.objects.filter(sweep_id=sweep_id)
+            .only("sweep_id", "number", "run_id", "state", "params", "values", "pruned_at_step")
+            .order_by("-number")[:SNAPSHOT_TRIALS]
+        )
+        messages = [_snapshot(status, seq, "status")]
+        messages.extend(_snapshot(trial_payload(trial), seq, "trial") for trial in reversed(newest))
     return seq, messages
 
 
