@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import Max
 from django.db.models.functions import Greatest
 
 from registry.models import EventStream, StreamEvent
@@ -69,18 +69,31 @@ def append_event(stream: str, event_type: str, payload: Mapping[str, Any]) -> in
         raise ValueError(f"unknown event type {event_type!r}")
     payload = dict(payload)
     with transaction.atomic():
-        bumped = EventStream.objects.filter(name=stream).update(last_seq=F("last_seq") + 1)
-        if not bumped:
+        bumped = _bump(stream)
+        if bumped is None:
             EventStream.objects.bulk_create(
                 [EventStream(name=stream, last_seq=0)], ignore_conflicts=True
             )
-            EventStream.objects.filter(name=stream).update(last_seq=F("last_seq") + 1)
-        stream_id, seq = EventStream.objects.filter(name=stream).values_list("id", "last_seq").get()
+            bumped = _bump(stream)
+        stream_id, seq = bumped
         StreamEvent.objects.create(stream_id=stream_id, seq=seq, type=event_type, payload=payload)
     if settings.LIVE_PUSH:
         message = event_message(seq, event_type, payload)
         transaction.on_commit(lambda: publish(stream, message))
     return seq
+
+
+def _bump(stream: str) -> tuple[int, int] | None:
+    """Takes the stream's next sequence number: one UPDATE ... RETURNING (SQLite and
+    PostgreSQL both have it), whose row lock lasts until the caller's transaction commits."""
+    table = connection.ops.quote_name(EventStream._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE name = %s RETURNING id, last_seq",
+            [stream],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def event_message(seq: int, event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
