@@ -85,6 +85,8 @@ bench: $(DEV_STAMP)
 	$(PY) bench/features.py
 	$(PY) bench/training_overhead.py
 	$(PY) bench/live_latency.py
+	$(PY) bench/sweep_overhead.py
+	$(PY) bench/sweep_page.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
