@@ -335,7 +335,7 @@ async def test_my_events_carry_my_runs_status_changes_and_nobody_else_s(
     await communicator.disconnect()
 
 
-async def test_no_sweep_can_be_watched_until_sweeps_exist(token_header):
+async def test_a_sweep_that_does_not_exist_cannot_be_watched(token_header):
     communicator, _, _ = await open_socket("/ws/sweeps/1/", token_header)
 
     assert (await receive(communicator))["code"] == "not_found"
