@@ -545,3 +545,11 @@ def test_a_sweep_that_no_longer_exists_is_404(owner_pages, owner):
     Sweep.objects.filter(pk=sweep_id).delete()
 
     assert owner_pages.get(f"/sweeps/{sweep_id}/").status_code == 404
+
+
+def test_the_nav_marks_sweeps_on_a_sweep_s_own_page(owner_pages, owner):
+    sweep = make_sweep(owner, n_trials=3)
+
+    response = owner_pages.get(f"/sweeps/{sweep.pk}/")
+
+    assert b'href="/sweeps/" aria-current="page"' in response.content
