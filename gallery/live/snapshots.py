@@ -24,7 +24,12 @@ from registry.models import (
     TrialState,
 )
 from registry.selectors import MAX_SERIES_KEYS
-from registry.services.live import run_status_payload, sweep_status_payload, trial_payload
+from registry.services.live import (
+    personal_status_payload,
+    run_status_payload,
+    sweep_status_payload,
+    trial_payload,
+)
 
 # Long series arrive downsampled to this many points (the newest point always kept); charts
 # then append what is new, point by point.
@@ -112,16 +117,7 @@ def user_snapshot(user_id: int) -> tuple[int, list[dict[str, Any]]]:
             .order_by("-pk")[:SNAPSHOT_ACTIVE_RUNS]
         )
         messages = [
-            _snapshot(
-                {
-                    **run_status_payload(run),
-                    "name": run.name,
-                    "experiment": run.experiment_id,
-                    "experiment_name": run.experiment.name,
-                },
-                seq,
-                "status",
-            )
+            _snapshot(personal_status_payload(run, run.experiment.name), seq, "status")
             for run in runs
         ]
     return seq, messages

@@ -33,19 +33,24 @@ def run_status_payload(run: Run) -> dict[str, Any]:
     }
 
 
-def announce_run_status(run: Run) -> None:
-    """A status change, on the run's stream and on its owner's personal stream."""
-    payload = run_status_payload(run)
-    streams.append_event(streams.run_stream(run.pk), "status", payload)
-    owner_id, experiment_name = (
-        Experiment.objects.filter(pk=run.experiment_id).values_list("owner_id", "name").get()
-    )
-    personal = {
-        **payload,
+def personal_status_payload(run: Run, experiment_name: str) -> dict[str, Any]:
+    """A run's status as its owner's personal stream (`/ws/events/`) says it: with the names
+    a list needs to show it."""
+    return {
+        **run_status_payload(run),
         "name": run.name,
         "experiment": run.experiment_id,
         "experiment_name": experiment_name,
     }
+
+
+def announce_run_status(run: Run) -> None:
+    """A status change, on the run's stream and on its owner's personal stream."""
+    streams.append_event(streams.run_stream(run.pk), "status", run_status_payload(run))
+    owner_id, experiment_name = (
+        Experiment.objects.filter(pk=run.experiment_id).values_list("owner_id", "name").get()
+    )
+    personal = personal_status_payload(run, experiment_name)
     streams.append_event(streams.user_stream(owner_id), "status", personal)
 
 
