@@ -24,8 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import scratch_postgres  # bench/scratch_postgres.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_BENCH_DB = "canvascraft_bench_sweep"
 GOAL_MS = 10.0
 SPACE = {
@@ -132,18 +133,6 @@ def child(n_trials: int) -> None:
     print("RESULTS " + json.dumps(results))
 
 
-def _postgres_url() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    except Exception:
-        return None
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
@@ -165,11 +154,10 @@ def main() -> None:
             environment.pop("REDIS_URL", None)
             environment.pop("DATABASE_URL", None)
             if database == "postgres":
-                url = _postgres_url()
-                if url is None:
+                if not scratch_postgres.answers():
                     print("\npostgres: not reachable, skipped")
                     continue
-                environment["DATABASE_URL"] = url
+                environment["DATABASE_URL"] = scratch_postgres.fresh_database(PG_BENCH_DB)
             completed = subprocess.run(
                 [sys.executable, __file__, "--child", "--trials", str(arguments.trials)],
                 env=environment,

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import scratch_postgres  # bench/scratch_postgres.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_GOAL_MS = 300
 BENCH_DATABASE = "canvascraft_bench_sweeps"
@@ -101,22 +103,6 @@ def run_one_database(n_trials: int, repeats: int) -> dict[str, dict]:
     return results
 
 
-def _fresh_postgres_database(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-
-
-def _drop_postgres_database(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-
-
 def _report(database: str, n_trials: int, results: dict[str, dict]) -> bool:
     setup_s = results["setup"]["seconds"]
     print(f"\n{database}: {n_trials:,} trials per sweep (written in {setup_s:.1f} s)")
@@ -153,7 +139,9 @@ def main() -> None:
             environment = {**os.environ, "CANVASCRAFT_DATA_DIR": data_dir, "LOG_LEVEL": "WARNING"}
             environment.pop("REDIS_URL", None)
             if database == "postgres":
-                environment["DATABASE_URL"] = _fresh_postgres_database(database_url)
+                environment["DATABASE_URL"] = scratch_postgres.fresh_database(
+                    BENCH_DATABASE, database_url
+                )
             else:
                 environment.pop("DATABASE_URL", None)
             try:
@@ -174,7 +162,7 @@ def main() -> None:
                 )
             finally:
                 if database == "postgres":
-                    _drop_postgres_database(database_url)
+                    scratch_postgres.drop_database(BENCH_DATABASE, database_url)
             lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULTS ")]
             if completed.returncode != 0 or not lines:
                 print(completed.stdout[-3000:], completed.stderr[-3000:], sep="\n")

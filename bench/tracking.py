@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import scratch_postgres  # bench/scratch_postgres.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 PG_BENCH_DB = "canvascraft_bench"
 N_POINTS = 100_000
 BATCH = 10_000
@@ -44,25 +45,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def _fresh_postgres_database() -> str:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
 
 
 class Client:
@@ -294,10 +276,10 @@ def main() -> None:
             environment = {**os.environ, "CANVASCRAFT_DATA_DIR": data_dir, "LOG_LEVEL": "WARNING"}
             environment.pop("REDIS_URL", None)
             if database == "postgres":
-                if not _postgres_available():
+                if not scratch_postgres.answers():
                     print("\npostgres: not reachable, skipped")
                     continue
-                environment["DATABASE_URL"] = _fresh_postgres_database()
+                environment["DATABASE_URL"] = scratch_postgres.fresh_database(PG_BENCH_DB)
             else:
                 environment.pop("DATABASE_URL", None)
             completed = subprocess.run(
