@@ -88,6 +88,7 @@ def run_through_the_runner() -> None:
     from pipelines.runner import execute_run
     from pipelines.services import start_run
     from registry import services
+    from registry.models import StreamEvent
 
     call_command("migrate", verbosity=0)
     owner = get_user_model().objects.create_user("gpu", password="gpu-check-password-1")
@@ -121,6 +122,12 @@ def run_through_the_runner() -> None:
         f"test_accuracy {run.summary.get('test_accuracy', float('nan')):.4f} "
         f"-> {'trained on CUDA' if on_cuda else 'NOT on CUDA'}"
     )
+    # The live sample predictions are made on the run's device too: they must have arrived.
+    samples = StreamEvent.objects.filter(stream__name=f"run:{run.pk}", type="sample").count()
+    print(f"  runner: {samples} sample-prediction events on the run's stream")
+    for line in run.log_text.splitlines():
+        if "cuda" in line.lower() or "precision" in line.lower() or "error" in line.lower():
+            print(f"  log: {line[:160]}")
 
 
 def main() -> None:
