@@ -77,6 +77,9 @@ MODEL_HISTORY_LIMIT = 128
 PRUNER_STARTUP_TRIALS = 5
 PRUNER_HISTORY_LIMIT = 300
 MEDIAN_WARMUP_STEPS = 2
+# A trial is not judged by the median in the first quarter of its epochs: under a cosine or
+# warm-up schedule a small learning rate looks worse early than it ends.
+MEDIAN_WARMUP_FRACTION = 0.25
 HALVING_MIN_RESOURCE = 1
 HALVING_REDUCTION_FACTOR = 3
 
@@ -276,6 +279,13 @@ def _grid_key(axes: dict[str, set], params: Mapping[str, Any]) -> tuple | None:
 # --- pruning -------------------------------------------------------------------------------
 
 
+def median_warmup(total_steps: int | None) -> int:
+    """Steps the median pruner lets a trial run before judging it (see `should_prune`)."""
+    if not total_steps:
+        return MEDIAN_WARMUP_STEPS
+    return max(MEDIAN_WARMUP_STEPS, math.ceil(total_steps * MEDIAN_WARMUP_FRACTION))
+
+
 def should_prune(
     pruner: str,
     trials: Sequence[TrialRecord],
@@ -283,11 +293,13 @@ def should_prune(
     *,
     direction: str,
     step: int,
+    total_steps: int | None = None,
 ) -> bool:
     """Whether `current` should stop after reporting `step` (its primary objective so far).
 
-    "median": `optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2)`: stop when
-    the trial's best value so far is worse than the median of complete trials at this step.
+    "median": `optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=w)`: stop when
+    the trial's best value so far is worse than the median of complete trials at this step,
+    never before step w = max(2, a quarter of `total_steps`, the trial's epochs, when known).
     "halving": `SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)`: rungs at steps
     1, 3, 9, 27...; a trial reaching a rung goes on only when it is in the top third of the
     trials that reached it. Neither prunes before 5 trials have completed. "none": never.
@@ -312,7 +324,7 @@ def should_prune(
     study = make_study([direction], optuna.samplers.RandomSampler(seed=0))
     if pruner == "median":
         optuna_pruner: optuna.pruners.BasePruner = optuna.pruners.MedianPruner(
-            n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=MEDIAN_WARMUP_STEPS
+            n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=median_warmup(total_steps)
         )
         study.add_trials(_median_history(others, step))
         study.add_trial(bare_trial(TrialState.RUNNING, intermediate=steps))

@@ -92,6 +92,21 @@ def complete_values(record: TrialRecord, n_objectives: int) -> list[float] | Non
     return values
 
 
+class OwnedTrial(FrozenTrial):
+    """A `FrozenTrial` built for one throwaway study and held by nothing else, which Optuna may
+    therefore adopt instead of copying.
+
+    `Study.add_trial` hands its trial to the in-memory storage, which deep-copies it (~35 us a
+    trial: the distributions, the dates, the dicts) so that the caller's object cannot change
+    what the study holds. Ours are built fresh for each proposal and dropped after it, so that
+    copy protects nothing; for a TPE proposal over 128 trials it was ~4.5 ms of the ~10 ms our
+    machinery adds. Samplers and pruners only read trials, never change them.
+    """
+
+    def __deepcopy__(self, memo: dict) -> OwnedTrial:
+        return self
+
+
 def frozen_trials(
     space: dict[str, dict], records: Sequence[TrialRecord], *, n_objectives: int
 ) -> list[FrozenTrial]:
@@ -99,8 +114,8 @@ def frozen_trials(
 
     Samplers read complete, pruned and running trials, and of a pruned one only its last
     intermediate value (TPE ranks pruned trials by it); failed trials and complete ones without
-    usable values are not read at all. So only that much is built: Optuna deep-copies every
-    trial it is given (~30 us each), which is most of the cost of a proposal. Trials whose
+    usable values are not read at all. So only that much is built, as `OwnedTrial`s that the
+    study adopts without a copy. Trials whose
     params do not fit the space are left out (see `fitted_params`). With several objectives a
     pruned trial gets no intermediate value: it is of the primary objective only, and Optuna's
     multi-objective TPE fails on one (it ranks it by `study.direction`).
@@ -118,7 +133,7 @@ def frozen_trials(
         state = _OPTUNA_STATES[record.state]
         pruned = state == TrialState.PRUNED and n_objectives == 1
         frozen.append(
-            FrozenTrial(
+            OwnedTrial(
                 number=len(frozen),
                 trial_id=len(frozen),
                 state=state,
@@ -250,7 +265,7 @@ def bare_trial(
 ) -> FrozenTrial:
     """A trial with no params: all a pruner reads is its state, values and attributes."""
     now = datetime.datetime.now()
-    return FrozenTrial(
+    return OwnedTrial(
         number=0,
         trial_id=0,
         state=state,

@@ -91,7 +91,14 @@ class TrialPruning:
         from pipelines.search import should_prune
 
         current = trial_record(self.trial.number, self.trial.params, "running", None, self.own)
-        if not should_prune(self.pruner, self.others, current, direction=self.direction, step=step):
+        if not should_prune(
+            self.pruner,
+            self.others,
+            current,
+            direction=self.direction,
+            step=step,
+            total_steps=self.n_epochs,
+        ):
             return None
         self.flush()
         services.trial_finish(trial=self.trial, state=TrialState.PRUNED, pruned_at_step=step)

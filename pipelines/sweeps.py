@@ -122,7 +122,7 @@ def create_sweep(
     return sweep
 
 
-def _fixed(params: dict[str, Any]) -> Callable[[list[SweepTrial], int], dict[str, Any]]:
+def _fixed(params: dict[str, Any]) -> Callable[[list[Any], int], dict[str, Any]]:
     return lambda trials, number: dict(params)
 
 
@@ -220,7 +220,7 @@ class _Launcher:
         self.n_failures = 0
         self.last_error = ""
 
-    def propose(self, trials: list[SweepTrial], number: int) -> dict[str, Any]:
+    def propose(self, trials: list[Any], number: int) -> dict[str, Any]:
         records = [
             trial_record(trial.number, trial.params, trial.state, trial.values, trial.intermediate)
             for trial in trials

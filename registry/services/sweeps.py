@@ -35,7 +35,10 @@ ALLOWED_TRANSITIONS = {
     SweepStatus.FAILED: {SweepStatus.RUNNING},
 }
 
-Proposal = Callable[[list[SweepTrial], int], dict[str, Any]]
+# What a proposal reads of each stored trial: rows with these attributes, not model instances
+# (a sweep of thousands of trials is read whole for every proposal).
+PROPOSAL_FIELDS = ("number", "params", "state", "values", "intermediate")
+Proposal = Callable[[list[Any], int], dict[str, Any]]
 
 
 @transaction.atomic
@@ -110,14 +113,18 @@ def sweep_set_status(*, sweep: Sweep, status: str, error_text: str = "") -> Swee
 def trial_allocate(*, sweep: Sweep, propose: Proposal, warm_start: bool = False) -> SweepTrial:
     """Creates the sweep's next trial (locks the sweep row for the whole proposal).
 
-    `propose(trials, number)` gets every stored trial of the sweep, in number order, and the
-    number of the new one, and returns its params; whatever it raises (a grid with no point
-    left) leaves nothing written. The new trial is `running` and not announced yet: its caller
-    attaches its run (`trial_attach_run`) or ends it (`trial_finish`) in the same transaction,
-    and that announces it.
+    `propose(trials, number)` gets every stored trial of the sweep, in number order, as rows
+    with the attributes PROPOSAL_FIELDS, and the number of the new one, and returns its
+    params; whatever it raises (a grid with no point left) leaves nothing written. The new
+    trial is `running` and not announced yet: its caller attaches its run (`trial_attach_run`)
+    or ends it (`trial_finish`) in the same transaction, and that announces it.
     """
     sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
-    trials = list(SweepTrial.objects.filter(sweep=sweep).order_by("number"))
+    trials = list(
+        SweepTrial.objects.filter(sweep=sweep)
+        .order_by("number")
+        .values_list(*PROPOSAL_FIELDS, named=True)
+    )
     number = sweep.next_number
     params = propose(trials, number)
     trial = SweepTrial.objects.create(

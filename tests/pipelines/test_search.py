@@ -550,6 +550,22 @@ def test_the_median_pruner_stops_a_clearly_bad_trial_after_the_warmup_and_keeps_
     assert ask(bad, 2, trials=[*history[:4], running(9, {1: 0.9, 2: 0.9})]) is False
 
 
+def test_the_median_pruner_waits_a_quarter_of_the_trials_epochs():
+    history = [
+        complete(n, {"lr": 0.01}, 0.9, intermediate={step: 0.5 for step in range(1, 41)})
+        for n in range(6)
+    ]
+    bad = running(6, {step: 0.1 for step in range(1, 11)})
+
+    def ask(step, total_steps):
+        return should_prune(
+            "median", history, bad, direction="maximize", step=step, total_steps=total_steps
+        )
+
+    assert [ask(step, 40) for step in (2, 9, 10)] == [False, False, True]
+    assert [ask(step, 4) for step in (1, 2)] == [False, True]  # never before step 2
+
+
 def test_the_median_pruner_follows_the_direction():
     losses = [
         complete(n, {"lr": 0.01}, 0.2, intermediate={1: 1.0, 2: 0.8, 3: 0.6}) for n in range(5)
