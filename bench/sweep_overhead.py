@@ -10,7 +10,8 @@ them and ask it (`pipelines.search`), store the trial and the next number, then 
 result and announce both on the sweep's live stream (`registry.services` trial_allocate and
 trial_finish). No model is trained: the objective is computed in between. The figure is the
 difference per trial; the goal is ≤ 10 ms (Optuna's own storages measured here: 23 ms/trial on
-SQLite, 36 ms on PostgreSQL, 2.2 ms in memory).
+SQLite, 36 ms on PostgreSQL, 2.2 ms in memory). The same study on Optuna's own RDB storage, on
+the same database, is measured beside it: machines differ, and that yardstick moves with them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def objective_value(params: dict) -> float:
     return (math.log10(params["lr"]) + 2.5) ** 2 + ((params["width"] - 128) / 64) ** 2 + penalty
 
 
-def bare_ms_per_trial(strategy: str, n_trials: int, seed: int) -> float:
+def bare_ms_per_trial(strategy: str, n_trials: int, seed: int, storage=None) -> float:
+    """Optuna alone: in memory (`storage` None), or on its own RDB storage (a URL)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -51,7 +53,9 @@ def bare_ms_per_trial(strategy: str, n_trials: int, seed: int) -> float:
         sampler = optuna.samplers.RandomSampler(seed=seed)
     else:
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
-    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study = optuna.create_study(
+        direction="minimize", sampler=sampler, storage=storage, study_name=f"bench {strategy}"
+    )
 
     def objective(trial: optuna.Trial) -> float:
         return objective_value(
@@ -109,11 +113,24 @@ def ours_ms_per_trial(strategy: str, n_trials: int, seed: int) -> tuple[float, f
 
     started = time.perf_counter()
     for _ in range(n_trials):
-        trial = services.trial_allocate(sweep=sweep, propose=propose)
+        trial = services.trial_allocate(
+            sweep=sweep, propose=propose, reads_trials=strategy_object.reads_trials
+        )
         value = objective_value(trial.params)
         services.trial_finish(trial=trial, state="complete", values=[value])
     total = time.perf_counter() - started
     return 1000 * total / n_trials, 1000 * proposing / n_trials
+
+
+def optuna_storage_url() -> str:
+    """SQLAlchemy's spelling of the studio's database, for Optuna's own RDB storage."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    host, port = settings.get("HOST") or "127.0.0.1", settings.get("PORT") or 5432
+    return f"postgresql+psycopg://{settings['USER']}@{host}:{port}/{settings['NAME']}"
 
 
 def child(n_trials: int) -> None:
@@ -129,7 +146,14 @@ def child(n_trials: int) -> None:
     for strategy in ("random", "bayesian"):
         bare = bare_ms_per_trial(strategy, n_trials, seed=7)
         ours, proposing = ours_ms_per_trial(strategy, n_trials, seed=7)
-        results[strategy] = {"bare": bare, "ours": ours, "proposing": proposing}
+        # The yardstick of the same moment: Optuna keeping its state on the same database.
+        optuna_rdb = bare_ms_per_trial(strategy, n_trials, seed=7, storage=optuna_storage_url())
+        results[strategy] = {
+            "bare": bare,
+            "ours": ours,
+            "proposing": proposing,
+            "optuna_rdb": optuna_rdb,
+        }
     print("RESULTS " + json.dumps(results))
 
 
@@ -171,15 +195,20 @@ def main() -> None:
                 raise SystemExit(f"{database}: benchmark failed")
             results = json.loads(lines[-1].removeprefix("RESULTS "))
             print(f"\n{database}")
-            print("  strategy   bare Optuna   ours (proposing)   overhead   goal")
+            print(
+                "  strategy   bare Optuna   ours (proposing)   overhead   goal         "
+                "Optuna RDB storage (overhead)"
+            )
             for strategy, figures in results.items():
                 overhead = figures["ours"] - figures["bare"]
+                rdb_overhead = figures["optuna_rdb"] - figures["bare"]
                 met = overhead <= GOAL_MS
                 all_met &= met
                 print(
                     f"  {strategy:<9} {figures['bare']:8.2f} ms  {figures['ours']:7.2f} ms "
                     f"({figures['proposing']:5.2f} ms)  {overhead:7.2f} ms   "
-                    f"<= {GOAL_MS:.0f} ms {'ok' if met else 'MISS'}"
+                    f"<= {GOAL_MS:.0f} ms {'ok  ' if met else 'MISS'}  "
+                    f"{figures['optuna_rdb']:7.2f} ms ({rdb_overhead:.2f} ms)"
                 )
     print("\nall goals met" if all_met else "\nsome goals missed")
 

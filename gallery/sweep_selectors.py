@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, TextField
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Count, F, Max, Min, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from registry.models import Sweep, SweepTrial, TrialState
@@ -26,12 +25,6 @@ STATE_CODES: tuple[str, ...] = (
     TrialState.FAILED,
 )
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
-
-
-def primary_value(prefix: str = "") -> Cast:
-    """The primary objective's value of a trial (its `values[0]`), as a float; NULL when the
-    trial has no values yet."""
-    return Cast(KeyTextTransform("0", f"{prefix}values"), FloatField())
 
 
 def is_maximized(sweep: Sweep) -> bool:
@@ -52,8 +45,8 @@ def sweeps_for_user(user) -> QuerySet[Sweep]:
             n_started=Count("trials"),
             n_done=Count("trials", filter=Q(trials__state__in=FINISHED_STATES)),
             n_complete=Count("trials", filter=complete),
-            lowest_value=Min(primary_value("trials__"), filter=complete),
-            highest_value=Max(primary_value("trials__"), filter=complete),
+            lowest_value=Min("trials__primary_value", filter=complete),
+            highest_value=Max("trials__primary_value", filter=complete),
         )
         .order_by("-created_at", "-id")
     )
@@ -94,7 +87,7 @@ def trial_page_queryset(sweep: Sweep, order_by: str) -> QuerySet[SweepTrial]:
     if order_by in ("value", "-value"):
         best_first = order_by == "value"
         descending = is_maximized(sweep) == best_first
-        primary = primary_value()
+        primary = F("primary_value")
         ordering = primary.desc(nulls_last=True) if descending else primary.asc(nulls_last=True)
         return trials.order_by(ordering, "number")
     return trials.order_by("number" if order_by == "number" else "-number")

@@ -101,6 +101,8 @@ class SearchStrategy(ABC):
     """
 
     name: ClassVar[str]
+    # Whether proposals look at the stored trials at all: a sweep skips reading them when not.
+    reads_trials: ClassVar[bool] = True
 
     @abstractmethod
     def propose(
@@ -131,6 +133,7 @@ class RandomSearch(SearchStrategy):
     """
 
     name = "random"
+    reads_trials = False
 
     def propose(self, space, trials, *, directions, seed, number):
         space = check_space(space)

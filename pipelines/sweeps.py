@@ -109,7 +109,7 @@ def create_sweep(
         )
         for warm in request.warm_starts:
             trial = services.trial_allocate(
-                sweep=sweep, propose=_fixed(warm.params), warm_start=True
+                sweep=sweep, propose=_fixed(warm.params), warm_start=True, reads_trials=False
             )
             services.trial_finish(
                 trial=trial,
@@ -240,7 +240,9 @@ class _Launcher:
         from pipelines.sweep_checks import trial_config
 
         try:
-            trial = services.trial_allocate(sweep=self.sweep, propose=self.propose)
+            trial = services.trial_allocate(
+                sweep=self.sweep, propose=self.propose, reads_trials=self.strategy.reads_trials
+            )
         except search.GridExhausted:
             self.exhausted = True
             return "exhausted"

@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,34 +65,52 @@ def append_event(stream: str, event_type: str, payload: Mapping[str, Any]) -> in
     Call it inside the transaction of the change it announces: a rolled-back change then
     announces nothing. Returns the event's sequence number.
     """
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
-    payload = dict(payload)
+    return append_events(stream, [(event_type, payload)])[0]
+
+
+def append_events(stream: str, events: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
+    """Several events of one stream, in order, as `append_event` stores one, but with two
+    statements whatever their number (one sequence bump, one insert). Returns their
+    sequence numbers."""
+    for event_type, _payload in events:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r}")
+    if not events:
+        return []
+    payloads = [dict(payload) for _type, payload in events]
     # No savepoint: a failure here fails the caller's whole change, which must not commit
     # unannounced anyway, and a savepoint costs two more round trips per event.
     with transaction.atomic(savepoint=False):
-        bumped = _bump(stream)
+        bumped = _bump(stream, len(events))
         if bumped is None:
             EventStream.objects.bulk_create(
                 [EventStream(name=stream, last_seq=0)], ignore_conflicts=True
             )
-            bumped = _bump(stream)
-        stream_id, seq = bumped
-        StreamEvent.objects.create(stream_id=stream_id, seq=seq, type=event_type, payload=payload)
+            bumped = _bump(stream, len(events))
+        stream_id, last_seq = bumped
+        seqs = list(range(last_seq - len(events) + 1, last_seq + 1))
+        StreamEvent.objects.bulk_create(
+            [
+                StreamEvent(stream_id=stream_id, seq=seq, type=event_type, payload=payload)
+                for seq, (event_type, _), payload in zip(seqs, events, payloads, strict=True)
+            ]
+        )
     if settings.LIVE_PUSH:
-        message = event_message(seq, event_type, payload)
-        transaction.on_commit(lambda: publish(stream, message))
-    return seq
+        for seq, (event_type, _), payload in zip(seqs, events, payloads, strict=True):
+            message = event_message(seq, event_type, payload)
+            transaction.on_commit(lambda message=message: publish(stream, message))
+    return seqs
 
 
-def _bump(stream: str) -> tuple[int, int] | None:
-    """Takes the stream's next sequence number: one UPDATE ... RETURNING (SQLite and
-    PostgreSQL both have it), whose row lock lasts until the caller's transaction commits."""
+def _bump(stream: str, count: int = 1) -> tuple[int, int] | None:
+    """Takes the stream's next `count` sequence numbers (returns the last): one UPDATE ...
+    RETURNING (SQLite and PostgreSQL both have it), whose row lock lasts until the caller's
+    transaction commits."""
     table = connection.ops.quote_name(EventStream._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE name = %s RETURNING id, last_seq",
-            [stream],
+            f"UPDATE {table} SET last_seq = last_seq + %s WHERE name = %s RETURNING id, last_seq",
+            [count, stream],
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None

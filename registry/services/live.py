@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Count, FloatField, Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Count, Q
 
 from registry import streams
 from registry.models import Experiment, Run, Sweep, SweepTrial, TrialState
@@ -93,14 +91,14 @@ def sweep_status_payload(sweep: Sweep) -> dict[str, Any]:
 
 def best_trial_summary(sweep: Sweep) -> dict[str, Any] | None:
     """{number, run, values, params} of the complete trial with the best primary value (its
-    `values[0]`, read and sorted by the database; the lowest number wins a tie)."""
+    `values[0]`, stored as `primary_value`: one walk of an index, whatever the number of
+    trials; the lowest number wins a tie)."""
     maximize = bool(sweep.objectives) and sweep.objectives[0].get("direction") == "maximize"
-    primary = Cast(KT("values__0"), FloatField())
     best = (
-        SweepTrial.objects.filter(sweep_id=sweep.pk, state=TrialState.COMPLETE)
-        .annotate(primary=primary)
-        .exclude(primary=None)
-        .order_by("-primary" if maximize else "primary", "number")
+        SweepTrial.objects.filter(
+            sweep_id=sweep.pk, state=TrialState.COMPLETE, primary_value__isnull=False
+        )
+        .order_by("-primary_value" if maximize else "primary_value", "number")
         .values("number", "run_id", "values", "params")
         .first()
     )
@@ -129,6 +127,15 @@ def trial_payload(trial: SweepTrial) -> dict[str, Any]:
         "values": trial.values,
         "pruned_at_step": trial.pruned_at_step,
     }
+
+
+def announce_trial_and_status(trial: SweepTrial) -> None:
+    """A trial started or ended, and with it the sweep's counts (and perhaps its best trial):
+    both events in one append."""
+    streams.append_events(
+        streams.sweep_stream(trial.sweep_id),
+        [("trial", trial_payload(trial)), ("status", sweep_status_payload(trial.sweep))],
+    )
 
 
 def announce_trial(

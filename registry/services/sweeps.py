@@ -110,21 +110,26 @@ def sweep_set_status(*, sweep: Sweep, status: str, error_text: str = "") -> Swee
 
 
 @transaction.atomic
-def trial_allocate(*, sweep: Sweep, propose: Proposal, warm_start: bool = False) -> SweepTrial:
+def trial_allocate(
+    *, sweep: Sweep, propose: Proposal, warm_start: bool = False, reads_trials: bool = True
+) -> SweepTrial:
     """Creates the sweep's next trial (locks the sweep row for the whole proposal).
 
     `propose(trials, number)` gets every stored trial of the sweep, in number order, as rows
     with the attributes PROPOSAL_FIELDS, and the number of the new one, and returns its
     params; whatever it raises (a grid with no point left) leaves nothing written. The new
     trial is `running` and not announced yet: its caller attaches its run (`trial_attach_run`)
-    or ends it (`trial_finish`) in the same transaction, and that announces it.
+    or ends it (`trial_finish`) in the same transaction, and that announces it. A proposal
+    that never looks at them (`reads_trials=False`: random search) gets an empty list.
     """
     sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
-    trials = list(
-        SweepTrial.objects.filter(sweep=sweep)
-        .order_by("number")
-        .values_list(*PROPOSAL_FIELDS, named=True)
-    )
+    trials = []
+    if reads_trials:
+        trials = list(
+            SweepTrial.objects.filter(sweep=sweep)
+            .order_by("number")
+            .values_list(*PROPOSAL_FIELDS, named=True)
+        )
     number = sweep.next_number
     params = propose(trials, number)
     trial = SweepTrial.objects.create(
@@ -140,8 +145,7 @@ def trial_attach_run(*, trial: SweepTrial, run: Run) -> SweepTrial:
     """Links the run that trains a trial; announces the trial's start."""
     trial.run = run
     trial.save(update_fields=["run"])
-    live.announce_trial(trial)
-    live.announce_sweep_status(trial.sweep)
+    live.announce_trial_and_status(trial)
     return trial
 
 
@@ -213,6 +217,5 @@ def trial_finish(
         trial.intermediate = {str(step): float(value) for step, value in intermediate.items()}
         fields.append("intermediate")
     trial.save(update_fields=fields)
-    live.announce_trial(trial)
-    live.announce_sweep_status(trial.sweep)
+    live.announce_trial_and_status(trial)
     return trial

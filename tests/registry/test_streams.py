@@ -40,6 +40,20 @@ def test_each_stream_numbers_its_events_from_one():
 
 
 @pytest.mark.django_db
+def test_several_events_appended_at_once_take_consecutive_numbers_in_order():
+    streams.append_event("sweep:1", "status", {"n": 0})
+
+    seqs = streams.append_events("sweep:1", [("trial", {"number": 0}), ("status", {"n": 1})])
+
+    assert seqs == [2, 3]
+    assert events_of("sweep:1")[1:] == [(2, "trial", {"number": 0}), (3, "status", {"n": 1})]
+    assert streams.append_events("sweep:2", [("trial", {}), ("trial", {})]) == [1, 2]
+    with pytest.raises(ValueError, match="unknown event type 'gossip'"):
+        streams.append_events("sweep:1", [("trial", {}), ("gossip", {})])
+    assert streams.stream_head("sweep:1") == 3
+
+
+@pytest.mark.django_db
 def test_an_unknown_event_type_is_refused():
     with pytest.raises(ValueError, match="unknown event type 'gossip'"):
         streams.append_event("run:1", "gossip", {})
