@@ -152,6 +152,17 @@ MAX_DATASET_INFLATED_BYTES = (
 MAX_DATASET_MEMBER_BYTES = env_int("CANVASCRAFT_MAX_DATASET_FILE_MB", 50, minimum=1) * 1024 * 1024
 MAX_IMAGE_PIXELS = env_int("CANVASCRAFT_MAX_IMAGE_PIXELS", 4096 * 4096, minimum=1)
 MAX_AUDIO_SECONDS = env_int("CANVASCRAFT_MAX_AUDIO_SECONDS", 60, minimum=1)
+# Predictions (`/api/v1/models/<name>/predict/`): a body and each file in it are bounded before
+# anything is decoded; a batch holds at most PREDICT_MAX_INPUTS inputs.
+PREDICT_MAX_BODY_BYTES = env_int("CANVASCRAFT_PREDICT_MAX_BODY_MB", 16, minimum=1) * 1024 * 1024
+PREDICT_MAX_FILE_BYTES = env_int("CANVASCRAFT_PREDICT_MAX_FILE_MB", 5, minimum=1) * 1024 * 1024
+PREDICT_MAX_INPUTS = env_int("CANVASCRAFT_PREDICT_MAX_INPUTS", 256, minimum=1)
+# Loaded models kept per process (an LRU keyed by version), and the prediction log: one request
+# in PREDICTION_LOG_EVERY is logged, and a version keeps its newest PREDICTION_LOG_KEEP rows.
+MODEL_CACHE_SIZE = env_int("CANVASCRAFT_MODEL_CACHE_SIZE", 8, minimum=1)
+MODEL_WARM_ON_ALIAS_MOVE = env_bool("CANVASCRAFT_MODEL_WARM_ON_ALIAS_MOVE", True)
+PREDICTION_LOG_EVERY = env_int("CANVASCRAFT_PREDICTION_LOG_EVERY", 1, minimum=1)
+PREDICTION_LOG_KEEP = env_int("CANVASCRAFT_PREDICTION_LOG_KEEP", 10_000, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

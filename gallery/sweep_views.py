@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from gallery import sweep_selectors
@@ -39,7 +40,6 @@ RESUMABLE_STATUSES = (SweepStatus.STOPPED, SweepStatus.FAILED)
 IMPORTANCE_MAX_TRIALS = 2_000
 IMPORTANCE_CACHE_S = 24 * 3600
 PARETO_CACHE_S = 3600
-REGISTER_TOOLTIP = "The model registry arrives with issue 6."
 
 
 # ---------- formatting (static/js/sweep_page.js formats live rows the same way) ----------
@@ -164,6 +164,7 @@ def _page_config(sweep: Sweep, order_by: str, page_number: int) -> dict[str, Any
         "importances_url": reverse("gallery:sweep-importances", args=[sweep.pk]),
         "run_url": reverse("gallery:run", args=[0]).replace("/0/", "/{id}/"),
         "remix_url": reverse("gallery:run-remix", args=[0]).replace("/0/", "/{id}/"),
+        "publish_url": reverse("gallery:run-publish", args=[0]).replace("/0/", "/{id}/"),
         "objectives": _objectives(sweep),
         "params": sweep_selectors.param_names(sweep),
         "n_trials": sweep.n_trials,
@@ -238,7 +239,7 @@ def sweep_detail(request: HttpRequest, sweep_id: int) -> HttpResponse:
             "order_by": order_by,
             "config": _page_config(sweep, order_by, page.number),
             "uplot": uplot_available(),
-            "register_tooltip": REGISTER_TOOLTIP,
+            "publish_name": slugify(sweep.name)[:100] or f"sweep-{sweep.pk}",
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gallery import dataset_views, sweep_views, training_views, views
+from gallery import dataset_views, model_views, sweep_views, training_views, views
 
 app_name = "gallery"
 
@@ -47,5 +47,20 @@ urlpatterns = [
     ),
     path("sweeps/<int:sweep_id>/stop/", sweep_views.sweep_stop, name="sweep-stop"),
     path("sweeps/<int:sweep_id>/resume/", sweep_views.sweep_resume, name="sweep-resume"),
+    path("models/", model_views.model_list, name="models"),
+    path("models/<slug:name>/", model_views.model_detail, name="model"),
+    path("models/<slug:name>/edit/", model_views.model_edit, name="model-edit"),
+    path("models/<slug:name>/aliases/", model_views.model_alias_move, name="model-alias-move"),
+    path(
+        "models/<slug:name>/aliases/<slug:alias>/rollback/",
+        model_views.model_alias_rollback,
+        name="model-alias-rollback",
+    ),
+    path(
+        "models/<slug:name>/versions/<int:number>/files/<path:path>",
+        model_views.model_file,
+        name="model-file",
+    ),
+    path("runs/<int:run_id>/publish/", model_views.run_publish, name="run-publish"),
     path("drift/", views.coming_soon, {"area": "Drift"}, name="drift"),
 ]

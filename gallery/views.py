@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 
 from gallery.forms import ExperimentForm
 from gallery.training_run_page import run_training_context
@@ -19,14 +20,22 @@ RUNS_PER_PAGE = 50
 MAX_COMPARE = 10
 
 
+HOME_MODELS = 6
+
+
 def home(request: HttpRequest) -> HttpResponse:
     recent_runs = []
     experiments = []
     if request.user.is_authenticated:
         recent_runs = list(selectors.runs_for_user(request.user)[:8])
         experiments = list(selectors.experiments_for_user(request.user)[:6])
+    from gallery.model_views import gallery_models
+
+    models = list(gallery_models(request, {"sort": "newest"})[:HOME_MODELS])
     return render(
-        request, "gallery/home.html", {"recent_runs": recent_runs, "experiments": experiments}
+        request,
+        "gallery/home.html",
+        {"recent_runs": recent_runs, "experiments": experiments, "models": models},
     )
 
 
@@ -117,6 +126,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "artifacts": selectors.artifacts_of_run(run),
             "params": sorted(run.params.items()),
             "feature_uses": selectors.feature_uses_of_run(run),
+            "publish_name": slugify(run.experiment.name)[:100] or f"run-{run.pk}",
             **run_training_context(request, run),
         },
     )

@@ -271,3 +271,6 @@ class StreamEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+from registry import admin_published  # noqa: E402, F401  (published models live beside)

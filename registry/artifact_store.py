@@ -100,3 +100,20 @@ def open_blob(sha256: str) -> BinaryIO:
 
 def remove_blob(sha256: str) -> None:
     blob_path(sha256).unlink(missing_ok=True)
+
+
+class BlobDamaged(Exception):
+    """A stored file whose bytes no longer match the sha256 that names it."""
+
+
+def read_checked(sha256: str, *, max_bytes: int) -> bytes:
+    """A blob's bytes, refused unless they hash to their name (and fit in `max_bytes`): what is
+    loaded into a model is exactly what was published."""
+    path = blob_path(sha256)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LimitExceeded(f"stored file {sha256[:12]}… is {size:,} bytes; at most {max_bytes:,}")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BlobDamaged(f"stored file {sha256[:12]}… does not match its sha256")
+    return data

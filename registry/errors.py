@@ -41,3 +41,10 @@ class NotFound(RegistryError):
 
     http_status = 404
     code = "not_found"
+
+
+class Forbidden(RegistryError):
+    """The caller may see this but not change it (someone else's public model)."""
+
+    http_status = 403
+    code = "permission_denied"

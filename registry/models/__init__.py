@@ -1,11 +1,21 @@
 """The stored state of the studio: datasets, features, experiments, runs, metrics, artifacts
-API tokens, the live event streams and sweeps."""
+API tokens, the live event streams, sweeps and published models."""
 
 from registry.models.artifacts import Artifact
 from registry.models.datasets import Dataset, DatasetVersion, Modality, Visibility
 from registry.models.experiments import Experiment
 from registry.models.features import FeatureSet, RunFeatureUse
 from registry.models.metrics import MetricPoint, MetricRollup, MetricSummary
+from registry.models.published import (
+    AliasMove,
+    ModelAlias,
+    ModelVersion,
+    ModelVersionFile,
+    PredictionLog,
+    PromotionRequest,
+    PromotionStatus,
+    RegisteredModel,
+)
 from registry.models.runs import DeviceClass, Run, RunStatus
 from registry.models.streams import EventStream, StreamEvent
 from registry.models.sweeps import (
@@ -19,6 +29,7 @@ from registry.models.sweeps import (
 from registry.models.tokens import ApiToken
 
 __all__ = [
+    "AliasMove",
     "ApiToken",
     "Artifact",
     "Dataset",
@@ -31,6 +42,13 @@ __all__ = [
     "MetricRollup",
     "MetricSummary",
     "Modality",
+    "ModelAlias",
+    "ModelVersion",
+    "ModelVersionFile",
+    "PredictionLog",
+    "PromotionRequest",
+    "PromotionStatus",
+    "RegisteredModel",
     "Run",
     "RunFeatureUse",
     "RunStatus",

@@ -22,6 +22,16 @@ from registry.services.metrics import (
     run_log_metric,
     run_log_metrics,
 )
+from registry.services.published import (
+    VersionContent,
+    model_alias_move,
+    model_alias_rollback,
+    model_count_predictions,
+    model_update,
+    model_version_create,
+    prediction_log,
+    promotion_decide,
+)
 from registry.services.run_lifecycle import (
     run_append_log,
     run_claim,
@@ -60,6 +70,7 @@ from registry.services.tokens import (
 __all__ = [
     "FeatureFiles",
     "MetricBatch",
+    "VersionContent",
     "api_token_create",
     "api_token_revoke",
     "api_token_touch",
@@ -78,6 +89,13 @@ __all__ = [
     "feature_set_store",
     "feature_sets_purge",
     "ingest_limits",
+    "model_alias_move",
+    "model_alias_rollback",
+    "model_count_predictions",
+    "model_update",
+    "model_version_create",
+    "prediction_log",
+    "promotion_decide",
     "run_append_log",
     "run_claim",
     "run_create",

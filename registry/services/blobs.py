@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from registry import artifact_store
-from registry.models import Artifact, DatasetVersion, FeatureSet
+from registry.models import Artifact, DatasetVersion, FeatureSet, ModelVersionFile
 
 
 def blob_in_use(sha256: str) -> bool:
-    """Artifacts, dataset versions and feature sets all share one store: a file goes only
-    when none of them names it."""
+    """Artifacts, dataset versions, feature sets and published model versions all share one
+    store: a file goes only when none of them names it."""
     return (
         Artifact.objects.filter(sha256=sha256).exists()
+        or ModelVersionFile.objects.filter(sha256=sha256).exists()
         or DatasetVersion.objects.filter(blob_sha256=sha256).exists()
         or FeatureSet.objects.filter(blob_sha256=sha256).exists()
         or FeatureSet.objects.filter(chain_blob_sha256=sha256).exists()

@@ -432,6 +432,10 @@
       link.hidden = !run;
       if (run) link.href = config.remix_url.replace("{id}", run);
     }, card);
+    each("[data-best-publish]", function (form) {
+      form.hidden = !run;
+      if (run) form.action = config.publish_url.replace("{id}", run);
+    }, card);
     each("tr.is-best", function (row) { if (row.getAttribute("data-trial") !== String(number)) row.classList.remove("is-best"); });
     each("tr[data-trial='" + number + "']", function (row) { row.classList.add("is-best"); });
   };

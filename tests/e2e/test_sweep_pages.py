@@ -117,8 +117,8 @@ def test_a_sweep_of_300_trials_draws_its_charts_and_follows_new_trials(page, liv
     assert page.locator("[data-sweep-count='complete']").inner_text() == str(n_complete + 1)
     remix = page.locator("[data-best-remix]").get_attribute("href")
     assert remix == f"/runs/{trial.run_id}/remix/"
-    page.hover(".has-tip")
-    assert page.locator("#register-tip").inner_text() == "The model registry arrives with issue 6."
+    publish = page.locator("[data-best-publish]").get_attribute("action")
+    assert publish == f"/runs/{trial.run_id}/publish/"
     _screenshot(page, f"61-sweep-page-after-a-new-best-{renderer}")
     _figure_screenshot(
         page, page.locator("[data-sweep-chart='parallel']"), f"62-sweep-parallel-{renderer}"

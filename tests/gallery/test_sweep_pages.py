@@ -247,7 +247,7 @@ def test_the_best_trial_card_shows_the_lowest_loss_its_params_and_links(owner_pa
     assertContains(response, f'href="/runs/{best.run_id}/remix/"')
     assertContains(response, f'href="/runs/{best.run_id}/"')
     assertContains(response, "Register as model version")
-    assertContains(response, "The model registry arrives with issue 6.")
+    assertContains(response, f'action="/runs/{best.run_id}/publish/"')
     assertContains(response, f'<tr data-trial="{number}" class="is-best">', html=False)
 
 

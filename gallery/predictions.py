@@ -1,0 +1,106 @@
+"""One prediction request, from the API or a page's "try it" panel: pick the version, bound the
+body, ask the host, log a sample for drift monitoring, count the try.
+
+Bad input is a 400 whose `errors` name each field (`inputs[2].petal_width`); nothing is logged
+or counted for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import ValidationError
+
+from gallery import model_selectors
+from gallery.hosting import host_for
+from pipelines.serving import InputError, ModelLoadError
+from registry import artifact_store, services
+from registry.errors import RegistryError
+from registry.ingest.limits import describe_bytes
+from registry.models import ModelVersion, RegisteredModel
+from registry.services.published import PRODUCTION, check_alias_name
+
+logger = logging.getLogger("canvascraft.gallery")
+
+
+class ModelUnavailable(RegistryError):
+    """A version whose files cannot be loaded (damaged, or not what its signature says)."""
+
+    http_status = 503
+    code = "model_unavailable"
+
+
+_request_counter = itertools.count()
+
+
+def check_body_size(content_length: str | None) -> None:
+    """Refuses a declared body over PREDICT_MAX_BODY_BYTES before it is read."""
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        declared = 0
+    limit = settings.PREDICT_MAX_BODY_BYTES
+    if declared > limit:
+        raise ValidationError(
+            {
+                "inputs": [
+                    f"the request body is {describe_bytes(declared)}; a prediction request is "
+                    f"at most {describe_bytes(limit)} (send fewer or smaller inputs)"
+                ]
+            }
+        )
+
+
+def chosen_version(
+    model: RegisteredModel, query: Mapping[str, str]
+) -> tuple[ModelVersion, str | None]:
+    """(version, alias) from `?version=n` or `?alias=name` (default `production`)."""
+    if query.get("version"):
+        if query.get("alias"):
+            raise ValidationError({"version": ["give an alias or a version, not both"]})
+        return model_selectors.version_of(model, query["version"]), None
+    alias = check_alias_name(query.get("alias") or PRODUCTION)
+    return model_selectors.version_for_alias(model, alias), alias
+
+
+def predict(
+    model: RegisteredModel, version: ModelVersion, inputs: list[Any], *, alias: str | None
+) -> dict[str, Any]:
+    """The response body: which version answered, and one prediction per input."""
+    if len(inputs) > settings.PREDICT_MAX_INPUTS:
+        raise ValidationError(
+            {"inputs": [f"{len(inputs)} inputs; at most {settings.PREDICT_MAX_INPUTS} a request"]}
+        )
+    started = time.perf_counter()
+    try:
+        outputs = host_for().predict(version, inputs)
+    except InputError as error:
+        raise ValidationError(error.by_field()) from None
+    except (ModelLoadError, artifact_store.BlobDamaged) as error:
+        logger.error("%s version %s cannot serve: %s", model.name, version.number, error)
+        raise ModelUnavailable(
+            f"{model.name} version {version.number} cannot be loaded ({error}); "
+            "an operator has been told"
+        ) from None
+    latency_ms = 1000 * (time.perf_counter() - started)
+    services.model_count_predictions(model_id=model.pk, count=len(inputs))
+    if next(_request_counter) % settings.PREDICTION_LOG_EVERY == 0:
+        services.prediction_log(
+            version=version,
+            alias=alias or "",
+            inputs=inputs,
+            outputs=outputs,
+            latency_ms=latency_ms,
+            keep=settings.PREDICTION_LOG_KEEP,
+        )
+    return {
+        "model": model.name,
+        "version": version.number,
+        "alias": alias,
+        "predictions": outputs,
+    }

@@ -1,0 +1,126 @@
+"""Publishing a run as a model version: what the version serves, worked out from the run.
+
+The registry stores versions but knows nothing of brushes or templates; this module reads the
+run's config, its dataset version and its saved model description, and hands the registry a
+`VersionContent`: the input signature (what a prediction request must contain), the output
+classes, the final metrics and the lineage (dataset version, run, brushes, template, params,
+code version).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from canvascraft.code_version import code_version
+from pipelines.serving import InputSignature, signature_for
+from registry import artifact_store, services
+from registry.errors import InvalidInput
+from registry.models import Artifact, DatasetVersion, Modality, ModelVersion, Run
+
+MODEL_DESCRIPTION = "model/model.json"
+MAX_DESCRIPTION_BYTES = 5 * 1024 * 1024
+
+
+def publish_run(
+    *,
+    user: AbstractBaseUser,
+    run: Run,
+    name: str,
+    description: str = "",
+    visibility: str | None = None,
+) -> ModelVersion:
+    """Publishes `run` as the next version of model `name` (created on first use)."""
+    services.published.check_publishable(user=user, run=run)
+    content = version_content(run)
+    return services.model_version_create(
+        user=user,
+        name=name,
+        run=run,
+        content=content,
+        description=description,
+        visibility=visibility,
+    )
+
+
+def version_content(run: Run) -> services.VersionContent:
+    """Signature, classes, metrics and lineage of a succeeded run (InvalidInput when its dataset
+    version or saved model is gone)."""
+    config = run.config or {}
+    version = (
+        DatasetVersion.objects.select_related("dataset")
+        .filter(pk=config.get("dataset_version"))
+        .first()
+    )
+    if version is None:
+        raise InvalidInput(f"run {run.pk}'s dataset version no longer exists", field="run")
+    described = _model_description(run)
+    modality = version.dataset.modality
+    return services.VersionContent(
+        modality=modality,
+        task=str(config.get("task") or described.get("task")),
+        signature=_signature(version, config).to_dict(),
+        label_names=[str(name) for name in described.get("label_names", [])],
+        metrics={key: value for key, value in (run.summary or {}).items()},
+        lineage={
+            "run": run.pk,
+            "run_name": run.name,
+            "experiment": run.experiment_id,
+            "dataset": version.dataset_id,
+            "dataset_name": version.dataset.name,
+            "dataset_version": version.pk,
+            "dataset_version_number": version.number,
+            "dataset_sha256": version.sha256,
+            "target": config.get("target"),
+            "brushes": config.get("brushes", []),
+            "template": config.get("template"),
+            "params": described.get("params", config.get("params", {})),
+            "seed": config.get("seed"),
+            "code_version": code_version(),
+        },
+    )
+
+
+def _model_description(run: Run) -> dict[str, Any]:
+    artifact = Artifact.objects.filter(run=run, path=MODEL_DESCRIPTION).first()
+    if artifact is None:
+        raise InvalidInput(f"run {run.pk} has no saved model to publish", field="run")
+    data = artifact_store.read_checked(artifact.sha256, max_bytes=MAX_DESCRIPTION_BYTES)
+    described = json.loads(data)
+    if not isinstance(described, dict):
+        raise InvalidInput(f"run {run.pk}'s model description is damaged", field="run")
+    return described
+
+
+def _signature(version: DatasetVersion, config: dict[str, Any]) -> InputSignature:
+    """What the version's requests must hold, from what ingest recorded about the dataset."""
+    modality = version.dataset.modality
+    chain_configs = config.get("brushes", [])
+    manifest = version.manifest or []
+    try:
+        if modality == Modality.TABULAR:
+            return signature_for(
+                modality,
+                table_columns=(version.schema or {}).get("columns", []),
+                target=config.get("target"),
+                chain_configs=chain_configs,
+            )
+        if modality == Modality.IMAGE:
+            return signature_for(
+                modality,
+                image_sizes=[(entry["width"], entry["height"]) for entry in manifest],
+                image_modes=[entry.get("mode", "RGB") for entry in manifest],
+                chain_configs=chain_configs,
+            )
+        rates = Counter(entry.get("sample_rate") for entry in manifest)
+        return signature_for(
+            modality,
+            sample_rate=version.sample_rate or (rates.most_common(1)[0][0] if rates else None),
+            durations_s=[float(entry["duration_s"]) for entry in manifest if "duration_s" in entry],
+            chain_configs=chain_configs,
+        )
+    except ValueError as error:
+        raise InvalidInput(f"no input signature for this run: {error}", field="run") from None
