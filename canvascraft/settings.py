@@ -271,4 +271,6 @@ if not DEBUG:
 
 # The accounts `make run` creates and prints (local demo only; seed_demo never resets a password).
 DEMO_CREATOR = ("demo", "canvascraft-demo")
+# seed_demo trains and publishes two small demo models (a few seconds) unless this is off.
+SEED_DEMO_MODELS = env_bool("CANVASCRAFT_SEED_DEMO_MODELS", True)
 DEMO_OPERATOR = ("admin", "canvascraft-admin")

@@ -258,8 +258,8 @@ def seed_demo_datasets(creator, log: Callable[[str], None]) -> int:
 
 
 def seed_demo(log: Callable[[str], None] = lambda message: None) -> int:
-    """Creates whatever demo content is missing; returns how many datasets and experiments it
-    made."""
+    """Creates whatever demo content is missing; returns how many datasets, experiments and
+    published models it made."""
     creator, _operator = ensure_demo_users()
     created = seed_demo_datasets(creator, log)
     for name, description, tags, metric, make_runs in DEMO_EXPERIMENTS:
@@ -273,4 +273,8 @@ def seed_demo(log: Callable[[str], None] = lambda message: None) -> int:
                 _create_run(creator, experiment, run, metric)
         created += 1
         log(f"created experiment {name!r}")
-    return created
+    if not settings.SEED_DEMO_MODELS:
+        return created
+    from gallery.demo_models import seed_demo_models
+
+    return created + seed_demo_models(creator, log)

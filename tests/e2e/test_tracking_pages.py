@@ -57,6 +57,7 @@ def test_creator_browses_experiments_and_a_run(page, live_server, screenshot, se
 
 def test_creator_compares_two_runs(page, live_server, screenshot, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
+    settings.SEED_DEMO_MODELS = False
     seed_demo()
     _log_in(page, live_server)
     first, second = Run.objects.filter(experiment__name="Digit doodles").order_by("id")[:2]

@@ -8,13 +8,15 @@ from gallery.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Creates the demo accounts, datasets and experiments (idempotent)."
+    help = "Creates the demo accounts, datasets, experiments and models (idempotent)."
 
     def handle(self, *args, **options) -> None:
         created = seed_demo(log=lambda message: self.stdout.write(f"  {message}"))
         if created:
             self.stdout.write(
-                self.style.SUCCESS(f"Demo content ready ({created} new datasets and experiments).")
+                self.style.SUCCESS(
+                    f"Demo content ready ({created} new datasets, experiments and models)"
+                )
             )
         else:
             self.stdout.write("Demo content already present; nothing changed.")
