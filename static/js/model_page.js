@@ -53,7 +53,7 @@
       if (!drawing) return;
       var at = point(event);
       context.strokeStyle = "#fff";
-      context.lineWidth = pad.width / 11;
+      context.lineWidth = pad.width / 8;
       context.lineCap = "round";
       context.lineJoin = "round";
       context.lineTo(at[0], at[1]);

@@ -1,0 +1,115 @@
+"""A visitor browses the model gallery and tries a model; its owner moves production and rolls
+it back from the model page. The demo models are really trained (seed_demo), so the digit
+drawn on the canvas is read by a real network."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from django.conf import settings
+from PIL import Image
+
+from gallery.demo import seed_demo
+from gallery.hosting import host_for
+from registry.models import AliasMove, ModelVersion, RegisteredModel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.ARTIFACT_DIR = tmp_path / "artifacts"
+    seed_demo()
+    return RegisteredModel.objects.get(name="sketch-digits")
+
+
+def _log_in(page, live_server) -> None:
+    username, password = settings.DEMO_CREATOR
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _draw_a_one(page) -> None:
+    """A vertical stroke down the middle of the pad, as a person would draw a 1."""
+    pad = page.locator("[data-draw-pad]")
+    box = pad.bounding_box()
+    x = box["x"] + box["width"] * 0.5
+    page.mouse.move(x, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.7 * step / 20))
+    page.mouse.up()
+
+
+def test_a_visitor_finds_a_model_and_its_answer_to_a_drawing_matches_the_api(
+    page, live_server, screenshot, demo
+):
+    page.goto(f"{live_server.url}/models/")
+    cards = page.locator("[data-model-card]")
+    assert sorted(cards.evaluate_all("nodes => nodes.map(n => n.dataset.modelCard)")) == [
+        "sketch-digits",
+        "wine-cultivars",
+    ]
+    screenshot("70-model-gallery")
+
+    page.fill("#model-q", "digit")
+    page.click(".model-filters button[type=submit]")
+    assert page.locator("[data-model-card]").count() == 1
+    page.click("[data-model-card='sketch-digits']")
+    page.wait_for_url(f"{live_server.url}/models/sketch-digits/")
+    assert page.locator("[data-alias='production']").inner_text() == "production v1"
+
+    _draw_a_one(page)
+    drawing = page.locator("[data-draw-pad]").evaluate("pad => pad.toDataURL('image/png')")
+    page.click("[data-try-submit]")
+    page.wait_for_selector("[data-try-result]:not([hidden])")
+    shown = page.locator("[data-try-label]").inner_text()
+    bars = page.locator("[data-try-bars] li")
+    assert bars.count() == 5
+    assert "answered by version 1 (production)" in page.locator("[data-try-version]").inner_text()
+    screenshot("71-model-page-try-it")
+
+    # The same drawing through the predictor the API uses gives the label the page showed.
+    version = ModelVersion.objects.get(model=demo, number=1)
+    (expected,) = host_for().predict(version, [drawing.split(",", 1)[1]])
+    assert shown == expected["label"]
+    top = bars.first.locator(".try-bar-value").inner_text()
+    assert top == f"{max(expected['probabilities'].values()) * 100:.1f} %"
+    picture = Image.open(io.BytesIO(base64.b64decode(drawing.split(",", 1)[1])))
+    assert np.asarray(picture.convert("L")).max() == 255  # something was drawn
+
+
+def test_the_owner_moves_production_and_rolls_it_back_from_the_page(
+    page, live_server, screenshot, demo
+):
+    from pipelines.publishing import publish_run
+
+    run = ModelVersion.objects.get(model=demo, number=1).run
+    publish_run(user=demo.owner, run=run, name="sketch-digits", description="same weights")
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/models/sketch-digits/")
+
+    page.select_option("[data-alias-form] select[name=version]", "2")
+    page.fill("[data-alias-form] input[name=reason]", "trying the copy")
+    page.click("[data-alias-form] button[type=submit]")
+    page.wait_for_selector("text=production moved: version 1 → version 2.")
+    assert page.locator("[data-alias='production']").inner_text() == "production v2"
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-rollback='production']")
+    page.wait_for_selector("text=production rolled back: version 2 → version 1.")
+    rows = page.locator("[data-alias-history] tr[data-move]")
+    assert rows.count() == 3
+    assert "rollback" in rows.first.inner_text()
+    screenshot("72-model-page-alias-history")
+    assert list(
+        AliasMove.objects.filter(model=demo)
+        .order_by("id")
+        .values_list("to_version__number", "is_rollback")
+    ) == [(1, False), (2, False), (1, True)]
