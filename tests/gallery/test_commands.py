@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from io import StringIO
 
 import pytest
@@ -10,6 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from pipelines.runner import execute_run
+from pipelines.services import start_run
+from registry import services
 from registry.models import (
     ApiToken,
     Artifact,
@@ -100,3 +104,43 @@ def test_seed_demo_leaves_an_existing_demo_password_alone(db, settings):
     user.refresh_from_db()
     assert user.check_password("changed-by-the-user-1")
     assert not user.check_password(creator_password)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_register_model_and_set_alias_publish_move_and_roll_back(owner, experiment):
+    from tests.gallery.test_api_models import WINE_LIKE_CSV
+    from tests.gallery.test_api_training import config_for
+
+    _dataset, table = services.dataset_create(
+        owner=owner,
+        name="wine notes",
+        modality="tabular",
+        upload=io.BytesIO(WINE_LIKE_CSV.encode()),
+        original_name="wine.csv",
+    )
+    run = start_run(owner=owner, experiment=experiment, name="forest", config=config_for(table))
+    assert execute_run(run.pk) == "succeeded"
+
+    def command(*args) -> str:
+        stdout = StringIO()
+        call_command(*args, "--user", owner.username, stdout=stdout)
+        return stdout.getvalue().strip()
+
+    assert command("register_model", "wine-notes", str(run.pk), "--public") == (
+        f"wine-notes version 1 published from run {run.pk} (public; tabular input, 3 classes)"
+    )
+    command("register_model", "wine-notes", str(run.pk))
+    assert command("set_alias", "wine-notes", "production", "1") == (
+        "wine-notes@production: nothing -> version 1"
+    )
+    assert command("set_alias", "wine-notes", "production", "2", "--reason", "newer") == (
+        "wine-notes@production: version 1 -> version 2"
+    )
+    assert command("set_alias", "wine-notes", "production", "--rollback") == (
+        "wine-notes@production: version 2 -> version 1 (rollback)"
+    )
+    with pytest.raises(CommandError, match="has no version 9"):
+        command("set_alias", "wine-notes", "production", "9")
+    with pytest.raises(CommandError, match="a model name is"):
+        command("register_model", "Wine Notes", str(run.pk))
+    assert ModelVersion.objects.count() == 2

@@ -52,8 +52,8 @@ class Command(BaseCommand):
                 "approval (admin: promotion requests)"
             )
             return
-        before = outcome.from_version.number if outcome.from_version else "nothing"
+        before = f"version {outcome.from_version.number}" if outcome.from_version else "nothing"
         self.stdout.write(
-            f"{name}@{alias}: version {before} -> {outcome.to_version.number}"
+            f"{name}@{alias}: {before} -> version {outcome.to_version.number}"
             + (" (rollback)" if outcome.is_rollback else "")
         )
