@@ -189,3 +189,38 @@ def test_publishing_from_a_run_page_needs_a_succeeded_run_of_mine(owner, strange
     assertContains(refused, "Not published: run")
     assert signed_in(stranger).post(f"/runs/{run.pk}/publish/", {"name": "x"}).status_code == 404
     assert not RegisteredModel.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweeps_best_trial_is_registered_from_its_card_and_answers(owner, experiment):
+    from pipelines.sweeps import create_sweep
+    from tests.sweep_helpers import base_config, diagonal_table, train_queued_trials
+
+    sweep = create_sweep(
+        owner=owner,
+        experiment=experiment,
+        base_config=base_config(diagonal_table(owner)),
+        space={"learning_rate": {"type": "float", "low": 1e-3, "high": 0.1, "log": True}},
+        strategy="random",
+        objectives={"metric": "val_accuracy", "direction": "maximize"},
+        n_trials=2,
+        parallelism=2,
+        start=True,
+    )
+    assert train_queued_trials(sweep) == ["succeeded", "succeeded"]
+    pages = signed_in(owner)
+    card = pages.get(f"/sweeps/{sweep.pk}/")
+    best_run = card.context["best"]["trial"]["run"]
+    assertContains(card, f'action="/runs/{best_run}/publish/"')
+
+    published = pages.post(f"/runs/{best_run}/publish/", {"name": "diagonal-side"}, follow=True)
+
+    assertContains(published, "Published as diagonal-side version 1.")
+    version = RegisteredModel.objects.get(name="diagonal-side").latest_version
+    assert version.run_id == best_run and version.lineage["params"]["hidden_units"] == [16]
+    answer = pages.post(
+        "/api/v1/models/diagonal-side/predict/?version=1",
+        {"inputs": [{"x1": 0.9, "x2": 0.8}, {"x1": 0.1, "x2": 0.05}]},
+        content_type="application/json",
+    )
+    assert [p["label"] for p in answer.json()["predictions"]] == ["above", "below"]
