@@ -22,6 +22,7 @@ from pipelines.search_space import (
     SearchSpaceError,
     distribution,
     fitted_params,
+    sampling_order,
 )
 
 # Every proposal creates an in-memory study, and Optuna announces each one at INFO.
@@ -121,13 +122,14 @@ def frozen_trials(
     multi-objective TPE fails on one (it ranks it by `study.direction`).
     """
     distributions = {name: distribution(dimension) for name, dimension in space.items()}
+    order = sampling_order(space)
     now = datetime.datetime.now()
     frozen = []
     for record in sorted(records, key=lambda record: record.number):
         values = complete_values(record, n_objectives)
         if record.state == "failed" or (record.state == "complete" and values is None):
             continue
-        params = fitted_params(space, record.params)
+        params = fitted_params(space, record.params, order=order)
         if params is None:
             continue
         state = _OPTUNA_STATES[record.state]

@@ -11,11 +11,15 @@ functions store rows that were already checked.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from registry.errors import Conflict, InvalidInput
@@ -109,6 +113,36 @@ def sweep_set_status(*, sweep: Sweep, status: str, error_text: str = "") -> Swee
     return sweep
 
 
+ProposalRow = namedtuple("ProposalRow", PROPOSAL_FIELDS)
+
+
+def _proposal_rows(sweep_id: int) -> list[ProposalRow]:
+    """Every trial of the sweep as PROPOSAL_FIELDS rows, by number. The JSON columns are read
+    as text and decoded with orjson: Django's JSONField decodes each cell with the standard
+    library, several times slower, and a proposal reads every trial."""
+    rows = (
+        SweepTrial.objects.filter(sweep_id=sweep_id)
+        .order_by("number")
+        .values_list(
+            "number",
+            Cast("params", TextField()),
+            "state",
+            Cast("values", TextField()),
+            Cast("intermediate", TextField()),
+        )
+    )
+    return [
+        ProposalRow(
+            number,
+            orjson.loads(params),
+            state,
+            orjson.loads(values) if values is not None else None,
+            orjson.loads(intermediate) if intermediate else {},
+        )
+        for number, params, state, values, intermediate in rows
+    ]
+
+
 @transaction.atomic
 def trial_allocate(
     *, sweep: Sweep, propose: Proposal, warm_start: bool = False, reads_trials: bool = True
@@ -123,13 +157,7 @@ def trial_allocate(
     that never looks at them (`reads_trials=False`: random search) gets an empty list.
     """
     sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
-    trials = []
-    if reads_trials:
-        trials = list(
-            SweepTrial.objects.filter(sweep=sweep)
-            .order_by("number")
-            .values_list(*PROPOSAL_FIELDS, named=True)
-        )
+    trials = _proposal_rows(sweep.pk) if reads_trials else []
     number = sweep.next_number
     params = propose(trials, number)
     trial = SweepTrial.objects.create(
@@ -138,6 +166,27 @@ def trial_allocate(
     sweep.next_number = number + 1
     sweep.save(update_fields=["next_number"])
     return trial
+
+
+# What trial writes read of the sweep (its status message and the objectives' count): the
+# rest of the row (base config, space) is large JSON that a trial write never needs.
+SWEEP_FIELDS_FOR_TRIALS = ("status", "error_text", "n_trials", "objectives")
+
+
+def _locked_trial(trial_id: int) -> SweepTrial:
+    """The trial row, locked (not its sweep's: `trial_allocate` holds that one while it
+    proposes, and a trial's end must not wait for a proposal)."""
+    return (
+        SweepTrial.objects.select_for_update(of=("self",))
+        .select_related("sweep")
+        .defer(*(f"sweep__{field.name}" for field in _heavy_sweep_fields()))
+        .get(pk=trial_id)
+    )
+
+
+def _heavy_sweep_fields():
+    keep = {"id", *SWEEP_FIELDS_FOR_TRIALS}
+    return [field for field in Sweep._meta.concrete_fields if field.name not in keep]
 
 
 @transaction.atomic
@@ -162,7 +211,7 @@ def trial_report_intermediates(*, trial_id: int, points: Mapping[int, float]) ->
     An ended trial takes no more values: they are dropped silently, because the training loop
     that sends them may not have heard yet that its trial was pruned or its sweep stopped.
     """
-    trial = SweepTrial.objects.select_for_update().select_related("sweep").get(pk=trial_id)
+    trial = _locked_trial(trial_id)
     if trial.state != TrialState.RUNNING or not points:
         return trial
     for step, value in points.items():
@@ -199,7 +248,7 @@ def trial_finish(
     """
     if state not in ENDED_TRIAL_STATES:
         raise InvalidInput("a trial ends complete, pruned or failed", field="state")
-    trial = SweepTrial.objects.select_for_update().select_related("sweep").get(pk=trial.pk)
+    trial = _locked_trial(trial.pk)
     if trial.state != TrialState.RUNNING:
         return trial
     if state == TrialState.COMPLETE:
