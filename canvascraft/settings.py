@@ -125,9 +125,14 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Browser libraries installed by `make` from package-lock.json (npm), served under their own
 # prefix; without npm the folder is missing and the pages use their built-in fallbacks.
 UPLOT_DIR = BASE_DIR / "node_modules" / "uplot" / "dist"
+# ONNX Runtime Web's WASM build only (three files the Makefile copies out of its 139 MB package),
+# for the model page's "run in this browser" switch.
+ORT_DIR = BASE_DIR / "node_modules" / ".canvascraft-ort"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if UPLOT_DIR.is_dir():
     STATICFILES_DIRS.append(("vendor/uplot", UPLOT_DIR))
+if ORT_DIR.is_dir():
+    STATICFILES_DIRS.append(("vendor/ort", ORT_DIR))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "canvascraft.staticfiles.StudioStaticFilesStorage"},
@@ -161,6 +166,10 @@ PREDICT_MAX_INPUTS = env_int("CANVASCRAFT_PREDICT_MAX_INPUTS", 256, minimum=1)
 # in PREDICTION_LOG_EVERY is logged, and a version keeps its newest PREDICTION_LOG_KEEP rows.
 MODEL_CACHE_SIZE = env_int("CANVASCRAFT_MODEL_CACHE_SIZE", 8, minimum=1)
 MODEL_WARM_ON_ALIAS_MOVE = env_bool("CANVASCRAFT_MODEL_WARM_ON_ALIAS_MOVE", True)
+# Webhooks call public addresses only unless this is on (a studio on a private network that
+# notifies its own services); each attempt gives up after WEBHOOK_TIMEOUT_S.
+WEBHOOK_ALLOW_PRIVATE = env_bool("CANVASCRAFT_WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_S = env_int("CANVASCRAFT_WEBHOOK_TIMEOUT_S", 5, minimum=1)
 PREDICTION_LOG_EVERY = env_int("CANVASCRAFT_PREDICTION_LOG_EVERY", 1, minimum=1)
 PREDICTION_LOG_KEEP = env_int("CANVASCRAFT_PREDICTION_LOG_KEEP", 10_000, minimum=1)
 

@@ -41,7 +41,19 @@ def reap_stale_runs() -> dict[str, int]:
     from pipelines.sweeps import advance_running_sweeps
 
     outcomes["sweeps advanced"] = advance_running_sweeps()
+    # And webhook deliveries whose retry time has come.
+    from pipelines.webhooks import retry_due_deliveries
+
+    outcomes["webhook retries"] = retry_due_deliveries()
     return outcomes
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """One attempt of webhook delivery `delivery_id` (one HTTP POST, at most
+    WEBHOOK_TIMEOUT_S); a failure schedules the next attempt."""
+    from pipelines.webhooks import deliver
+
+    return deliver(delivery_id)
 
 
 def advance_sweep(sweep_id: int) -> str:

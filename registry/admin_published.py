@@ -15,10 +15,12 @@ from registry.models import (
     ModelAlias,
     ModelVersion,
     ModelVersionFile,
+    ModelWebhook,
     PredictionLog,
     PromotionRequest,
     PromotionStatus,
     RegisteredModel,
+    WebhookDelivery,
 )
 from registry.services.published import promotion_decide
 
@@ -187,6 +189,65 @@ class PredictionLogAdmin(admin.ModelAdmin):
         "latency_ms",
         "created_at",
     ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ["created_at", "event", "status", "attempts", "last_status_code", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+    ordering = ["-created_at"]
+
+
+@admin.register(ModelWebhook)
+class ModelWebhookAdmin(admin.ModelAdmin):
+    list_display = ["model", "url", "events", "is_active", "created_at"]
+    list_select_related = ["model"]
+    list_filter = ["is_active"]
+    search_fields = ["model__name", "url"]
+    readonly_fields = ["model", "secret", "created_by", "created_at"]
+    inlines = [DeliveryInline]
+
+
+@admin.action(description="Try again now")
+def retry_now(modeladmin, request, queryset) -> None:
+    from django.utils import timezone
+
+    count = queryset.filter(status="pending").update(next_attempt_at=timezone.now())
+    modeladmin.message_user(request, f"{count} delivery(ies) will be tried within a minute.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "webhook",
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+    ]
+    list_select_related = ["webhook__model"]
+    list_filter = ["status", "event"]
+    readonly_fields = [
+        "webhook",
+        "event",
+        "payload",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    ]
+    actions = [retry_now]
 
     def has_add_permission(self, request) -> bool:
         return False

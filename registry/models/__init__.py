@@ -27,6 +27,7 @@ from registry.models.sweeps import (
     TrialState,
 )
 from registry.models.tokens import ApiToken
+from registry.models.webhooks import DeliveryStatus, ModelWebhook, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "AliasMove",
@@ -34,6 +35,7 @@ __all__ = [
     "Artifact",
     "Dataset",
     "DatasetVersion",
+    "DeliveryStatus",
     "DeviceClass",
     "EventStream",
     "Experiment",
@@ -45,6 +47,7 @@ __all__ = [
     "ModelAlias",
     "ModelVersion",
     "ModelVersionFile",
+    "ModelWebhook",
     "PredictionLog",
     "PromotionRequest",
     "PromotionStatus",
@@ -60,4 +63,6 @@ __all__ = [
     "SweepTrial",
     "TrialState",
     "Visibility",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]
