@@ -253,3 +253,23 @@ def test_moving_an_alias_loads_its_version_before_the_first_request(published, o
     while version.pk not in hosting.host_for().cached_versions():
         assert time.monotonic() < deadline, "the moved alias's version was never loaded"
         time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_3d_view_data_projects_the_dataset_for_those_who_may_see_it(published, owner, stranger):
+    from django.test import Client
+
+    owner_pages, stranger_pages = Client(), Client()
+    owner_pages.force_login(owner)
+    stranger_pages.force_login(stranger)
+
+    data = owner_pages.get("/models/wine-notes/embedding.json?space=features").json()
+    forest = owner_pages.get("/models/wine-notes/embedding.json?space=penultimate")
+
+    assert data["n"] == data["n_samples"] == 60 and len(data["points"]) == 60
+    assert all(len(point) == 3 and max(map(abs, point)) <= 1 for point in data["points"])
+    assert set(data["truth"]) == {"a", "b", "c"} and set(data["predictions"]) <= {"a", "b", "c"}
+    assert forest.status_code == 400 and "penultimate" in forest.json()["detail"]
+    assert stranger_pages.get("/models/wine-notes/embedding.json").status_code == 404
+    assert stranger_pages.get("/models/wine-notes/embedding/").status_code == 404
+    assert owner_pages.get("/models/wine-notes/embedding/").status_code == 200
