@@ -1,6 +1,13 @@
 from django.urls import path
 
-from gallery import dataset_views, model_views, sweep_views, training_views, views
+from gallery import (
+    dataset_views,
+    embedding_views,
+    model_views,
+    sweep_views,
+    training_views,
+    views,
+)
 
 app_name = "gallery"
 
@@ -50,6 +57,12 @@ urlpatterns = [
     path("models/", model_views.model_list, name="models"),
     path("models/<slug:name>/", model_views.model_detail, name="model"),
     path("models/<slug:name>/edit/", model_views.model_edit, name="model-edit"),
+    path("models/<slug:name>/embedding/", embedding_views.model_embedding, name="model-embedding"),
+    path(
+        "models/<slug:name>/embedding.json",
+        embedding_views.model_embedding_data,
+        name="model-embedding-data",
+    ),
     path("models/<slug:name>/aliases/", model_views.model_alias_move, name="model-alias-move"),
     path(
         "models/<slug:name>/aliases/<slug:alias>/rollback/",

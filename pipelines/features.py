@@ -89,7 +89,7 @@ def raw_labels(version: DatasetVersion, target: str | None) -> list:
     return [None if value != value else value for value in table[target].tolist()]
 
 
-def _raw_samples(version: DatasetVersion, target: str | None) -> tuple[object, list, list[str]]:
+def raw_samples(version: DatasetVersion, target: str | None) -> tuple[object, list, list[str]]:
     """(brush input, raw labels, feature names) of a version, read from the store."""
     from registry.ingest.readers import read_audio, read_images, read_table
 
@@ -147,7 +147,7 @@ def _compute(
     fit_on: np.ndarray | None,
 ) -> tuple[FeatureSet, float]:
     started = time.perf_counter()
-    raw, raw_labels, _ = _raw_samples(version, target)
+    raw, raw_labels, _ = raw_samples(version, target)
     labels, label_names = _encode_labels(raw_labels)
     if fit_on is None:
         chain.fit(raw, labels)

@@ -1,6 +1,6 @@
 """Turning a request's raw inputs into the brush chain's input, checking every item first.
 
-The output is exactly what training handed the chain (see `pipelines.features._raw_samples`):
+The output is exactly what training handed the chain (see `pipelines.features.raw_samples`):
 a DataFrame of the signature's columns for tables, a list of H x W x C uint8 arrays for images,
 a list of mono float32 waveforms at the signature's rate for audio. Every item is checked and
 every problem is reported as a field error, so nothing malformed reaches a brush or a model.

@@ -113,3 +113,32 @@ def test_the_owner_moves_production_and_rolls_it_back_from_the_page(
         .order_by("id")
         .values_list("to_version__number", "is_rollback")
     ) == [(1, False), (2, False), (1, True)]
+
+
+def test_the_3d_view_orbits_the_digits_as_the_network_sees_them(
+    page, live_server, screenshot, demo
+):
+    page.goto(f"{live_server.url}/models/sketch-digits/")
+    page.click("[data-embedding-link]")
+    page.wait_for_selector("[data-embedding][data-loaded='features']", timeout=60_000)
+    page.select_option("[data-embedding-space]", "penultimate")
+    page.click(".embedding-controls button[type=submit]")
+    page.wait_for_selector("[data-embedding][data-loaded='penultimate']", timeout=60_000)
+
+    legend = page.locator("[data-embedding-legend] li")
+    assert legend.count() == 10  # one colour per digit
+    assert (
+        "1500 of 1797 samples · penultimate"
+        in page.locator("[data-embedding-summary]").inner_text()
+    )
+    canvas = page.locator("[data-embedding-canvas]")
+    before = canvas.screenshot()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 180, box["y"] + box["height"] / 2 + 40, steps=8)
+    page.mouse.up()
+    assert canvas.screenshot() != before  # the cloud turned
+    screenshot("74-model-3d-view")
+    page.select_option("[data-embedding-colour]", "errors")
+    assert [item.split(" · ")[0] for item in legend.all_inner_texts()] == ["right", "wrong"]
