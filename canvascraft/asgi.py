@@ -15,6 +15,9 @@ django_application = get_asgi_application()
 
 from gallery.live.auth import TokenAuthMiddleware  # noqa: E402  (needs Django set up)
 from gallery.live.routing import websocket_urlpatterns  # noqa: E402
+from gallery.receivers import serve_predictions  # noqa: E402
+
+serve_predictions()  # this process answers requests: warm models when their alias moves
 
 application = ProtocolTypeRouter(
     {

@@ -241,9 +241,12 @@ def test_a_stranger_cannot_publish_someone_elses_run_and_names_are_checked(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moving_an_alias_loads_its_version_before_the_first_request(published, owner_client):
-    from gallery import hosting
+def test_moving_an_alias_loads_its_version_before_the_first_request(
+    published, owner_client, monkeypatch
+):
+    from gallery import hosting, receivers
 
+    monkeypatch.setattr(receivers, "_serving", True)  # as in the ASGI server's process
     hosting.HOSTS.clear()
     version = ModelVersion.objects.get()
 
@@ -273,3 +276,18 @@ def test_the_3d_view_data_projects_the_dataset_for_those_who_may_see_it(publishe
     assert stranger_pages.get("/models/wine-notes/embedding.json").status_code == 404
     assert stranger_pages.get("/models/wine-notes/embedding/").status_code == 404
     assert owner_pages.get("/models/wine-notes/embedding/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_serves_no_requests_does_not_warm(published, owner_client):
+    """Commands and workers move aliases too; a load there would be wasted (and a daemon thread
+    inside torch at a short process's exit aborts it)."""
+    from gallery import hosting, receivers
+
+    assert receivers._serving is False
+    hosting.HOSTS.clear()
+
+    owner_client.post("/api/v1/models/wine-notes/aliases/", {"alias": "staging", "version": 1})
+
+    time.sleep(0.5)
+    assert hosting.host_for().cached_versions() == []
