@@ -87,4 +87,6 @@ class ImputeBrush(TabularBrush):
 
     def _transform(self, data: pd.DataFrame) -> pd.DataFrame:
         self._require_columns(data, self.columns_)
+        if not self.columns_ or not data[self.columns_].isna().to_numpy().any():
+            return data  # nothing to fill (most prediction requests): skip pandas' per-column work
         return data.fillna(value=self.fill_values_)
