@@ -210,8 +210,13 @@ class ModelWebhookAdmin(admin.ModelAdmin):
     list_select_related = ["model"]
     list_filter = ["is_active"]
     search_fields = ["model__name", "url"]
-    readonly_fields = ["model", "secret", "created_by", "created_at"]
+    # The URL was checked against internal addresses when it was registered: it is not
+    # edited here, where nothing would check it again. Operators can switch a hook off.
+    readonly_fields = ["model", "url", "events", "secret", "created_by", "created_at"]
     inlines = [DeliveryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.action(description="Try again now")
