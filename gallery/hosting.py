@@ -7,7 +7,9 @@ loads it ahead of the first request. Implementations are looked up by name (`hos
 
 `InProcessHost` keeps loaded versions in an LRU keyed by version id (a version never changes,
 so an entry never goes stale); its files are read from the content-addressed store and checked
-against their sha256 before anything is built from them.
+against their sha256 before anything is built from them. `OnnxRuntimeHost` does the same with
+the version's ONNX export (`model/model.onnx`), run by ONNX Runtime: the file a browser runs with
+onnxruntime-web, so the server can answer with exactly what the browser computes.
 """
 
 from __future__ import annotations
@@ -15,11 +17,18 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django.conf import settings
 
 from pipelines.serving import Predictor
+from pipelines.serving.onnx_runtime import (
+    MANIFEST_PATH,
+    MODEL_PATH,
+    OnnxExportMissing,
+    OnnxPredictor,
+)
 from registry import artifact_store
 from registry.models import ModelVersion
 
@@ -28,6 +37,8 @@ MAX_MODEL_FILE_BYTES = 1024 * 1024 * 1024
 
 
 class ModelHostStrategy(ABC):
+    """How a published version answers predictions; one instance per process (`host_for`)."""
+
     name: ClassVar[str]
 
     @abstractmethod
@@ -38,36 +49,51 @@ class ModelHostStrategy(ABC):
         """Loads `version` ahead of its first request; a no-op where nothing is cached."""
 
 
-def version_model_files(version: ModelVersion) -> dict[str, bytes]:
-    """The version's model files, each checked against its sha256 (BlobDamaged if not)."""
+ONNX_PATHS = (MODEL_PATH, MANIFEST_PATH)
+CHAIN_PATH = "model/brushes.zip"
+
+
+def version_model_files(
+    version: ModelVersion, paths: Collection[str] | None = None
+) -> dict[str, bytes]:
+    """The version's model files (only `paths`, if given), each checked against its sha256
+    (BlobDamaged if not)."""
     return {
         file.path: artifact_store.read_checked(file.sha256, max_bytes=MAX_MODEL_FILE_BYTES)
         for file in version.files.all()
-        if file.path.startswith(MODEL_FILE_PREFIX)
+        if file.path.startswith(MODEL_FILE_PREFIX) and (paths is None or file.path in paths)
     }
 
 
-class InProcessHost(ModelHostStrategy):
-    """PyTorch or scikit-learn in this process, on the CPU."""
-
-    name = "in-process"
+class CachingHost(ModelHostStrategy):
+    """A host that keeps the last `capacity` loaded versions in an LRU keyed by version id
+    (a version never changes, so an entry never goes stale). Subclasses say how to `load`,
+    and may add to the key what can change about a version (its ONNX export)."""
 
     def __init__(self, capacity: int | None = None) -> None:
         self.capacity = capacity or settings.MODEL_CACHE_SIZE
-        self._predictors: OrderedDict[int, Predictor] = OrderedDict()
+        self._predictors: OrderedDict[tuple[int, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def predictor(self, version: ModelVersion) -> Predictor:
+    @abstractmethod
+    def load(self, version: ModelVersion) -> Any:
+        """A predictor for `version` (ModelLoadError when its files cannot serve)."""
+
+    def cache_key(self, version: ModelVersion) -> tuple[int, str]:
+        return (version.pk, "")
+
+    def predictor(self, version: ModelVersion) -> Any:
+        key = self.cache_key(version)
         with self._lock:
-            predictor = self._predictors.get(version.pk)
+            predictor = self._predictors.get(key)
             if predictor is not None:
-                self._predictors.move_to_end(version.pk)
+                self._predictors.move_to_end(key)
                 return predictor
         # Loaded outside the lock: a slow load must not stall requests for other versions.
-        predictor = Predictor.from_files(version_model_files(version), version.signature)
+        predictor = self.load(version)
         with self._lock:
-            self._predictors[version.pk] = predictor
-            self._predictors.move_to_end(version.pk)
+            self._predictors[key] = predictor
+            self._predictors.move_to_end(key)
             while len(self._predictors) > self.capacity:
                 self._predictors.popitem(last=False)
         return predictor
@@ -84,9 +110,46 @@ class InProcessHost(ModelHostStrategy):
 
     def cached_versions(self) -> list[int]:
         with self._lock:
-            return list(self._predictors)
+            return [version_id for version_id, _export in self._predictors]
 
 
+class InProcessHost(CachingHost):
+    """PyTorch or scikit-learn in this process, on the CPU."""
+
+    name = "in-process"
+
+    def load(self, version: ModelVersion) -> Predictor:
+        return Predictor.from_files(version_model_files(version), version.signature)
+
+
+class OnnxRuntimeHost(CachingHost):
+    """The version's ONNX export in ONNX Runtime, in this process, on the CPU (one thread per
+    session). Raises OnnxExportMissing (a ModelLoadError) for a version without an export."""
+
+    name = "onnx"
+
+    def cache_key(self, version: ModelVersion) -> tuple[int, str]:
+        """A re-export (`manage.py export_onnx`) replaces a version's export: the model's
+        sha256, recorded in the lineage read with the version anyway, tells them apart."""
+        return (version.pk, str((version.lineage or {}).get("onnx", {}).get("sha256", "")))
+
+    def load(self, version: ModelVersion) -> OnnxPredictor:
+        if not has_onnx_export(version):
+            raise OnnxExportMissing(
+                f"version {version.number} has no ONNX export "
+                f"({(version.lineage or {}).get('onnx', {}).get('reason') or 'not exported'})"
+            )
+        # The weights stay in the store: the export holds the model, the chain the brushes.
+        files = version_model_files(version, paths={*ONNX_PATHS, CHAIN_PATH})
+        return OnnxPredictor.from_files(files, version.signature)
+
+
+def has_onnx_export(version: ModelVersion) -> bool:
+    """Whether the version holds an ONNX export (its files, prefetched or not, say so)."""
+    return {file.path for file in version.files.all()} >= set(ONNX_PATHS)
+
+
+HOST_STRATEGIES: tuple[type[ModelHostStrategy], ...] = (InProcessHost, OnnxRuntimeHost)
 HOSTS: dict[str, ModelHostStrategy] = {}
 _hosts_lock = threading.Lock()
 
@@ -95,7 +158,7 @@ def host_for(name: str = InProcessHost.name) -> ModelHostStrategy:
     """This process's host of that name (one instance each, so their caches are shared)."""
     with _hosts_lock:
         if name not in HOSTS:
-            strategies = {strategy.name: strategy for strategy in (InProcessHost,)}
+            strategies = {strategy.name: strategy for strategy in HOST_STRATEGIES}
             if name not in strategies:
                 raise ValueError(f"unknown host {name!r}; known: {', '.join(sorted(strategies))}")
             HOSTS[name] = strategies[name]()

@@ -1,8 +1,10 @@
-"""One prediction request, from the API or a page's "try it" panel: pick the version, bound the
-body, ask the host, log a sample for drift monitoring, count the try.
+"""One prediction request, from the API or a page's "try it" panel: pick the version and the
+runtime, bound the body, ask the host, log a sample for drift monitoring, count the try.
 
 Bad input is a 400 whose `errors` name each field (`inputs[2].petal_width`); nothing is logged
-or counted for it.
+or counted for it. The runtime (`?runtime=`) is `in-process` (PyTorch or scikit-learn, the
+default) or `onnx` (the version's ONNX export in ONNX Runtime); asking a version without an
+export for `onnx` is the caller's mistake, a 400 on `runtime`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
 from gallery import model_selectors
-from gallery.hosting import host_for
+from gallery.hosting import HOST_STRATEGIES, InProcessHost, OnnxRuntimeHost, host_for
 from pipelines.serving import InputError, ModelLoadError
+from pipelines.serving.onnx_runtime import OnnxExportMissing
 from registry import artifact_store, services
 from registry.errors import RegistryError
 from registry.ingest.limits import describe_bytes
@@ -68,19 +71,46 @@ def chosen_version(
     return model_selectors.version_for_alias(model, alias), alias
 
 
+RUNTIMES = tuple(strategy.name for strategy in HOST_STRATEGIES)
+
+
+def chosen_runtime(query: Mapping[str, str]) -> str:
+    """The host named by `?runtime=` (default in-process); a 400 on `runtime` for others."""
+    runtime = query.get("runtime") or InProcessHost.name
+    if runtime not in RUNTIMES:
+        raise ValidationError(
+            {"runtime": [f"unknown runtime {runtime[:40]!r}; use one of {', '.join(RUNTIMES)}"]}
+        )
+    return runtime
+
+
 def predict(
-    model: RegisteredModel, version: ModelVersion, inputs: list[Any], *, alias: str | None
+    model: RegisteredModel,
+    version: ModelVersion,
+    inputs: list[Any],
+    *,
+    alias: str | None,
+    runtime: str = InProcessHost.name,
 ) -> dict[str, Any]:
-    """The response body: which version answered, and one prediction per input."""
+    """The response body: which version and runtime answered, and one prediction per input."""
     if len(inputs) > settings.PREDICT_MAX_INPUTS:
         raise ValidationError(
             {"inputs": [f"{len(inputs)} inputs; at most {settings.PREDICT_MAX_INPUTS} a request"]}
         )
     started = time.perf_counter()
     try:
-        outputs = host_for().predict(version, inputs)
+        outputs = host_for(runtime).predict(version, inputs)
     except InputError as error:
         raise ValidationError(error.by_field()) from None
+    except OnnxExportMissing as error:
+        raise ValidationError(
+            {
+                "runtime": [
+                    f"{model.name} {error}; ask runtime {InProcessHost.name!r}, or re-export "
+                    f"it with `manage.py export_onnx` ({OnnxRuntimeHost.name!r} needs an export)"
+                ]
+            }
+        ) from None
     except (ModelLoadError, artifact_store.BlobDamaged) as error:
         logger.error("%s version %s cannot serve: %s", model.name, version.number, error)
         raise ModelUnavailable(
@@ -102,5 +132,6 @@ def predict(
         "model": model.name,
         "version": version.number,
         "alias": alias,
+        "runtime": runtime,
         "predictions": outputs,
     }

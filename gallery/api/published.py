@@ -180,16 +180,26 @@ class ModelViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("alias", str, description="default production"),
             OpenApiParameter("version", int, description="a version number instead of an alias"),
+            OpenApiParameter(
+                "runtime",
+                str,
+                enum=[*predictions.RUNTIMES],
+                description="in-process (default) or onnx (the version's ONNX export)",
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
     def predict(self, request, name=None):
-        """{"inputs": [...]} -> {"version": n, "predictions": [...]} (see docs/models.md)."""
+        """{"inputs": [...]} -> {"version": n, "runtime", "predictions": [...]}
+        (see docs/models.md)."""
         predictions.check_body_size(request.META.get("CONTENT_LENGTH"))
+        runtime = predictions.chosen_runtime(request.query_params)
         model = model_selectors.model_for_user(request.user, name)
         version, alias = predictions.chosen_version(model, request.query_params)
         body = PredictRequestSerializer(data=request.data)
         if not body.is_valid():
             raise ValidationError(body.errors)
-        answer = predictions.predict(model, version, body.validated_data["inputs"], alias=alias)
+        answer = predictions.predict(
+            model, version, body.validated_data["inputs"], alias=alias, runtime=runtime
+        )
         return Response(answer)

@@ -9,6 +9,7 @@ What a version serves (its signature, classes, lineage) is worked out by the cal
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from registry import signals
+from registry import artifact_store, signals
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
     AliasMove,
@@ -35,6 +36,7 @@ from registry.models import (
     RunStatus,
     Visibility,
 )
+from registry.services.blobs import remove_unused_blobs
 from registry.services.experiments import check_tags
 
 MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,98}[a-z0-9])?$")
@@ -436,3 +438,48 @@ def prediction_log(
         if cutoff is not None:
             PredictionLog.objects.filter(version=version, id__lte=cutoff).delete()
     return log
+
+
+MAX_ADDED_FILE_BYTES = 1024 * 1024 * 1024
+
+
+@transaction.atomic
+def model_version_add_files(
+    *,
+    version: ModelVersion,
+    files: dict[str, bytes],
+    lineage: dict[str, Any] | None = None,
+    remove_paths: Sequence[str] = (),
+) -> ModelVersion:
+    """Adds files made from a version after its publication (its ONNX export), each stored by
+    its sha256 like the files copied from the run, replacing any file of the same path, drops
+    `remove_paths`, and merges `lineage` entries into the version's lineage (locks the version
+    row, so two exports of one version do not interleave). Returns the version.
+
+    A version's model never changes; what is added is derived from it, and its outcome is
+    recorded in the lineage under its own key (`lineage["onnx"]`). Files no row names any more
+    leave the store after the commit.
+    """
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    stored = {
+        path: artifact_store.store_stream(io.BytesIO(data), max_bytes=MAX_ADDED_FILE_BYTES)
+        for path, data in files.items()
+    }
+    replaced = ModelVersionFile.objects.filter(version=version, path__in=[*stored, *remove_paths])
+    old_sha256s = set(replaced.values_list("sha256", flat=True))
+    replaced.delete()
+    ModelVersionFile.objects.bulk_create(
+        [
+            ModelVersionFile(
+                version=version, path=path, sha256=blob.sha256, size_bytes=blob.size_bytes
+            )
+            for path, blob in stored.items()
+        ]
+    )
+    if lineage:
+        version.lineage = {**(version.lineage or {}), **lineage}
+        version.save(update_fields=["lineage"])
+    unused = old_sha256s - {blob.sha256 for blob in stored.values()}
+    if unused:
+        transaction.on_commit(lambda: remove_unused_blobs(unused))
+    return version

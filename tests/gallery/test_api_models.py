@@ -279,12 +279,14 @@ def test_the_3d_view_data_projects_the_dataset_for_those_who_may_see_it(publishe
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_process_that_serves_no_requests_does_not_warm(published, owner_client):
+def test_a_process_that_serves_no_requests_does_not_warm(published, owner_client, monkeypatch):
     """Commands and workers move aliases too; a load there would be wasted (and a daemon thread
-    inside torch at a short process's exit aborts it)."""
+    inside torch at a short process's exit aborts it). Importing the ASGI application is what
+    marks a process as serving, which other tests do: the flag is set here as a command has
+    it."""
     from gallery import hosting, receivers
 
-    assert receivers._serving is False
+    monkeypatch.setattr(receivers, "_serving", False)
     hosting.HOSTS.clear()
 
     owner_client.post("/api/v1/models/wine-notes/aliases/", {"alias": "staging", "version": 1})

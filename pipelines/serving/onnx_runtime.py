@@ -1,0 +1,205 @@
+"""OnnxPredictor: a version's ONNX export answering the same requests as `Predictor`.
+
+It reads `model/model.onnx` and its manifest `model/onnx.json` (see `onnx_export`), decodes a
+request with `decode_inputs` and turns it into the graph's input exactly as the manifest says a
+browser would: table columns in order as float32; images resized by the chain's image_resize
+brush in Python and scaled back to pixel values 0..255; for `features` exports, the Python
+brush chain's output. ONNX Runtime then computes the rest. Answers have `Predictor.predict`'s
+shape, so a caller can switch runtimes without noticing more than the timing.
+
+ONNX Runtime runs on the CPU with one thread per session (one per worker, as for training).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
+from pipelines.serving.errors import FieldError, FieldErrors, InputError, ModelLoadError
+from pipelines.serving.inputs import MAX_BATCH, MAX_FILE_BYTES, decode_inputs
+from pipelines.serving.predictor import CHAIN_PATH, BatchPredictions
+from pipelines.serving.signature import InputSignature
+
+MODEL_PATH = "model/model.onnx"
+MANIFEST_PATH = "model/onnx.json"
+MANIFEST_FORMAT = 1
+INPUT_KINDS = ("table", "image", "features")
+
+
+class OnnxExportMissing(ModelLoadError):
+    """The version has no ONNX export (never made, or refused by its check)."""
+
+
+def session_for(model_bytes: bytes) -> Any:
+    """An ONNX Runtime session on the CPU, one thread, graph optimisations on."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(
+        model_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def image_resize_of(chain: BrushChain) -> Any:
+    """The chain's leading image_resize brush, or None."""
+    first = chain.brushes[0] if len(chain) else None
+    return first if first is not None and first.name == "image_resize" else None
+
+
+def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any) -> np.ndarray:
+    """The graph's float32 input for a batch in the chain's input format (`decode_inputs`).
+
+    Raises BrushInputError where a Python brush refuses the batch."""
+    kind = manifest["input_kind"]
+    if kind == "table":
+        return raw_batch[list(manifest["columns"])].to_numpy(dtype=np.float32)
+    if kind == "image":
+        resize = image_resize_of(chain)
+        if resize is None:
+            return np.asarray(raw_batch, dtype=np.float32)
+        # image_resize gives [0, 1]; the graph takes pixel values, and divides them again.
+        return resize.transform(raw_batch) * np.float32(255.0)
+    transformed = chain.transform(raw_batch, training=False)
+    with np.errstate(over="ignore"):
+        if hasattr(transformed, "columns"):
+            return transformed.to_numpy(dtype=np.float32)
+        return np.asarray(transformed, dtype=np.float32)
+
+
+def check_manifest(manifest: Any) -> dict[str, Any]:
+    """The manifest if it is one this code reads; ModelLoadError otherwise."""
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ModelLoadError(f"{MANIFEST_PATH} is not a format-{MANIFEST_FORMAT} manifest")
+    if manifest.get("input_kind") not in INPUT_KINDS:
+        raise ModelLoadError(f"{MANIFEST_PATH} has an unknown input_kind")
+    if manifest.get("task") not in ("classification", "regression"):
+        raise ModelLoadError(f"{MANIFEST_PATH} has an unknown task")
+    if manifest["input_kind"] == "table" and not isinstance(manifest.get("columns"), list):
+        raise ModelLoadError(f"{MANIFEST_PATH} lacks the table's columns")
+    return manifest
+
+
+class OnnxPredictor:
+    """A loaded ONNX export with its manifest, signature and (for resizing images and
+    `features` exports) the fitted brushes; reusable across requests and threads."""
+
+    def __init__(
+        self,
+        *,
+        session: Any,
+        manifest: dict[str, Any],
+        signature: InputSignature,
+        chain: BrushChain,
+    ) -> None:
+        self.session = session
+        self.manifest = check_manifest(manifest)
+        self.signature = signature
+        self.chain = chain.deterministic_part
+
+    @classmethod
+    def from_files(
+        cls, files: Mapping[str, bytes], signature: InputSignature | dict[str, Any]
+    ) -> OnnxPredictor:
+        """From a version's files (`model/model.onnx`, `model/onnx.json`, `model/brushes.zip`;
+        others are ignored). OnnxExportMissing without an export, ModelLoadError when the files
+        are damaged or contradict each other."""
+        if MODEL_PATH not in files or MANIFEST_PATH not in files:
+            raise OnnxExportMissing("this version has no ONNX export")
+        if not isinstance(signature, InputSignature):
+            try:
+                signature = InputSignature.from_dict(signature)
+            except ValueError as error:
+                raise ModelLoadError(f"the stored signature is malformed: {error}") from error
+        try:
+            manifest = json.loads(files[MANIFEST_PATH])
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ModelLoadError(f"{MANIFEST_PATH} is not JSON: {error}") from error
+        try:
+            chain = BrushChain.from_bytes(files[CHAIN_PATH]) if CHAIN_PATH in files else None
+        except BrushStateError as error:
+            raise ModelLoadError(f"the brushes cannot be loaded: {error}") from error
+        try:
+            session = session_for(files[MODEL_PATH])
+        except Exception as error:  # onnxruntime raises its own, undocumented, exception types
+            raise ModelLoadError(f"{MODEL_PATH} cannot be loaded: {error}") from error
+        names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
+        if names != ([manifest.get("input")], [manifest.get("output")]):
+            raise ModelLoadError(f"{MODEL_PATH}'s inputs and outputs are {names}")
+        return cls(
+            session=session,
+            manifest=manifest,
+            signature=signature,
+            chain=chain or BrushChain(),
+        )
+
+    @property
+    def task(self) -> str:
+        return self.manifest["task"]
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.manifest.get("label_names", []))
+
+    def run(self, graph_input: np.ndarray) -> np.ndarray:
+        """The graph's output for its input (float32 in, float32 out)."""
+        (output,) = self.session.run(
+            [self.manifest["output"]], {self.manifest["input"]: graph_input}
+        )
+        return output
+
+    def predict_arrays(self, raw_batch: Any) -> BatchPredictions:
+        """Predictions for a batch in the chain's input format, as `Predictor.predict_arrays`
+        gives them (codes: the most probable label; float32 probabilities)."""
+        return self._predictions(self.run(graph_inputs(self.manifest, self.chain, raw_batch)))
+
+    def _predictions(self, output: np.ndarray) -> BatchPredictions:
+        if self.task == "classification":
+            return BatchPredictions(codes=output.argmax(axis=1), probabilities=output)
+        return BatchPredictions(values=output)
+
+    def predict(
+        self, inputs: Any, *, max_batch: int = MAX_BATCH, max_bytes: int = MAX_FILE_BYTES
+    ) -> list[dict[str, Any]]:
+        """One answer per input, as `Predictor.predict` answers: {"label", "probabilities"}
+        or {"value"}; InputError for inputs that fail the signature's checks or give values
+        that are not finite."""
+        raw_batch = decode_inputs(self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes)
+        try:
+            graph_input = graph_inputs(self.manifest, self.chain, raw_batch)
+        except BrushInputError as error:
+            raise InputError([FieldError("inputs", str(error))]) from error
+        errors = FieldErrors()
+        flat = graph_input.reshape(len(graph_input), -1)
+        for index in np.flatnonzero(~np.isfinite(flat).all(axis=1)):
+            errors.add(
+                f"inputs[{index}]",
+                "gives values the model cannot take after preprocessing (infinite or NaN); "
+                "is it far outside the training data?",
+            )
+        errors.raise_if_any()
+        output = self.run(graph_input)
+        for index in np.flatnonzero(~np.isfinite(output.reshape(len(output), -1)).all(axis=1)):
+            errors.add(f"inputs[{index}]", "the model's output for this input is not finite")
+        errors.raise_if_any()
+        return self._answers(self._predictions(output))
+
+    def _answers(self, predictions: BatchPredictions) -> list[dict[str, Any]]:
+        if predictions.values is not None:
+            return [{"value": float(value)} for value in predictions.values]
+        names = self.label_names
+        return [
+            {
+                "label": names[int(code)],
+                "probabilities": {
+                    name: float(probability) for name, probability in zip(names, row, strict=True)
+                },
+            }
+            for code, row in zip(predictions.codes, predictions.probabilities, strict=True)
+        ]

@@ -1,0 +1,126 @@
+"""Publishing exports a version to ONNX, and `?runtime=onnx` answers with ONNX Runtime exactly
+as the in-process model answers; a version without an export is refused clearly."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from gallery import hosting
+from registry import artifact_store, services
+from registry.models import ModelVersion, ModelVersionFile, PredictionLog
+from tests.gallery.test_api_models import ROWS, trained
+from tests.gallery.test_api_training import WINE_LIKE_CSV
+
+ONNX_FILES = {"model/model.onnx", "model/onnx.json"}
+MLP = {"template": "mlp", "params": {"epochs": 3, "hidden_units": [16]}}
+
+
+@pytest.fixture
+def table(owner):
+    """The wine-like table of tests/gallery/test_api_models.py (its fixture, made here)."""
+    _dataset, version = services.dataset_create(
+        owner=owner,
+        name="wine notes",
+        modality="tabular",
+        upload=io.BytesIO(WINE_LIKE_CSV.encode()),
+        original_name="wine.csv",
+    )
+    return version
+
+
+def predicted(client, runtime: str | None, rows=ROWS):
+    query = f"&runtime={runtime}" if runtime else ""
+    url = f"/api/v1/models/wine-notes/predict/?version=1{query}"
+    return client.post(url, {"inputs": rows}, format="json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_version_answers_the_same_through_onnx_runtime(owner_client, experiment, table):
+    run_id = trained(owner_client, experiment, table, **MLP)
+
+    created = owner_client.post("/api/v1/models/wine-notes/versions/", {"run": run_id})
+
+    assert created.status_code == 201, created.content
+    version = ModelVersion.objects.get()
+    onnx = version.lineage["onnx"]
+    assert (onnx["status"], onnx["reason"], onnx["browser"]) == ("ready", "", True)
+    assert onnx["input_kind"] == "table" and onnx["max_abs_diff"] <= 1e-4
+    assert {file["path"] for file in created.json()["files"]} >= ONNX_FILES
+    stored = {file.path: file for file in ModelVersionFile.objects.filter(version=version)}
+    manifest = json.loads(
+        artifact_store.read_checked(stored["model/onnx.json"].sha256, max_bytes=10**6)
+    )
+    assert manifest["columns"] == ["alcohol", "hue"] and manifest["label_names"] == ["a", "b", "c"]
+    assert artifact_store.blob_path(stored["model/model.onnx"].sha256).exists()
+
+    default = predicted(owner_client, None, ROWS)
+    runtime = predicted(owner_client, "onnx", ROWS)
+
+    assert (default.status_code, runtime.status_code) == (200, 200), runtime.content
+    assert (default.json()["runtime"], runtime.json()["runtime"]) == ("in-process", "onnx")
+    assert version.pk in hosting.host_for("onnx").cached_versions()
+    for python, onnx_answer in zip(
+        default.json()["predictions"], runtime.json()["predictions"], strict=True
+    ):
+        assert onnx_answer["label"] == python["label"]
+        assert list(onnx_answer["probabilities"]) == list(python["probabilities"])
+        np.testing.assert_allclose(
+            list(onnx_answer["probabilities"].values()),
+            list(python["probabilities"].values()),
+            atol=1e-4,
+        )
+    assert PredictionLog.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runtimes_are_checked_and_a_version_without_an_export_says_so(
+    owner, owner_client, experiment, table, assert_error
+):
+    run_id = trained(owner_client, experiment, table, template="svm", params={})
+    owner_client.post("/api/v1/models/wine-notes/versions/", {"run": run_id})
+    version = ModelVersion.objects.get()
+
+    unknown = predicted(owner_client, "tensorrt")
+    missing = predicted(owner_client, "onnx")
+
+    body = assert_error(unknown, 400, "invalid", field="runtime")
+    assert "unknown runtime 'tensorrt'; use one of in-process, onnx" in body["errors"]["runtime"]
+    body = assert_error(missing, 400, "invalid", field="runtime")
+    assert (
+        "wine-notes version 1 has no ONNX export (SVC gives no probabilities"
+        in (body["errors"]["runtime"][0])
+    )
+    assert version.lineage["onnx"]["status"] == "unavailable"
+    assert not ModelVersionFile.objects.filter(path__in=ONNX_FILES).exists()
+    assert not PredictionLog.objects.exists()
+    assert predicted(owner_client, "in-process").json()["runtime"] == "in-process"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_export_command_replaces_an_export_and_fills_in_missing_ones(
+    owner, stranger, owner_client, experiment, table
+):
+    run_id = trained(owner_client, experiment, table)  # a forest: 20 trees
+    owner_client.post("/api/v1/models/wine-notes/versions/", {"run": run_id})
+    version = ModelVersion.objects.get()
+    first = set(version.files.values_list("path", "sha256"))
+    version.files.filter(path__in=ONNX_FILES).delete()  # as if published before exports
+
+    out = io.StringIO()
+    call_command("export_onnx", "--all", stdout=out)
+    assert "wine-notes version 1: ready, table input, browser and server" in out.getvalue()
+    assert "1 of 1 versions without an export now have one" in out.getvalue()
+    call_command("export_onnx", "wine-notes", "1", "--user", owner.username, stdout=out)
+
+    assert set(version.files.values_list("path", "sha256")) == first
+    assert version.files.filter(path__in=ONNX_FILES).count() == 2
+    with pytest.raises(CommandError, match="no model 'wine-notes' of sam_stranger"):
+        call_command("export_onnx", "wine-notes", "1", "--user", stranger.username)
+    answer = predicted(owner_client, "onnx")
+    assert answer.status_code == 200 and answer.json()["runtime"] == "onnx"
