@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +40,51 @@ class ModelUnavailable(RegistryError):
 
 
 _request_counter = itertools.count()
+
+
+class TryCounter:
+    """Each model's "tried" counter, added up in this process and written at most once per
+    PREDICTION_COUNT_FLUSH_S: one UPDATE per model per second, not one per request (a
+    process that dies loses at most that second's count)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[int, int] = {}
+        self.flushed_at = 0.0
+
+    def add(self, model_id: int, count: int) -> None:
+        with self.lock:
+            self.pending[model_id] = self.pending.get(model_id, 0) + count
+            now = time.monotonic()
+            if now - self.flushed_at < settings.PREDICTION_COUNT_FLUSH_S:
+                return
+            pending, self.pending, self.flushed_at = self.pending, {}, now
+        for pending_id, pending_count in pending.items():
+            services.model_count_predictions(model_id=pending_id, count=pending_count)
+
+
+class LogBudget:
+    """At most PREDICTION_LOG_MAX_PER_S logged requests a second in this process: every try
+    of a quiet studio is logged, a busy endpoint is sampled rather than slowed by writes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.second = 0
+        self.used = 0
+
+    def take(self) -> bool:
+        with self.lock:
+            second = int(time.monotonic())
+            if second != self.second:
+                self.second, self.used = second, 0
+            if self.used >= settings.PREDICTION_LOG_MAX_PER_S:
+                return False
+            self.used += 1
+            return True
+
+
+_tries = TryCounter()
+_log_budget = LogBudget()
 
 
 def check_body_size(content_length: str | None) -> None:
@@ -118,8 +164,8 @@ def predict(
             "an operator has been told"
         ) from None
     latency_ms = 1000 * (time.perf_counter() - started)
-    services.model_count_predictions(model_id=model.pk, count=len(inputs))
-    if next(_request_counter) % settings.PREDICTION_LOG_EVERY == 0:
+    _tries.add(model.pk, len(inputs))
+    if next(_request_counter) % settings.PREDICTION_LOG_EVERY == 0 and _log_budget.take():
         services.prediction_log(
             version=version,
             alias=alias or "",

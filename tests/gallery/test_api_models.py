@@ -65,7 +65,8 @@ def in_process_probabilities(run_id: int, rows: list[dict]) -> np.ndarray:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publish_promote_predict_and_roll_back(owner_client, experiment, table):
+def test_publish_promote_predict_and_roll_back(owner_client, experiment, table, settings):
+    settings.PREDICTION_COUNT_FLUSH_S = 0  # every try counted at once (a second apart by default)
     first = trained(owner_client, experiment, table)
     second = trained(owner_client, experiment, table, params={"n_estimators": 5})
 
@@ -293,3 +294,21 @@ def test_a_process_that_serves_no_requests_does_not_warm(published, owner_client
 
     time.sleep(0.5)
     assert hosting.host_for().cached_versions() == []
+
+
+@pytest.mark.django_db
+def test_tries_are_counted_in_batches_and_logging_is_bounded_per_second(owner, settings):
+    from gallery.predictions import LogBudget, TryCounter
+    from tests.registry.test_services_published import publish, trained_run
+
+    model = publish(owner, trained_run(owner)).model
+    settings.PREDICTION_COUNT_FLUSH_S = 60
+    settings.PREDICTION_LOG_MAX_PER_S = 2
+    tries, budget = TryCounter(), LogBudget()
+
+    tries.add(model.pk, 3)  # the first add writes (nothing written yet)
+    tries.add(model.pk, 4)  # within the minute: kept
+    model.refresh_from_db()
+
+    assert model.n_predictions == 3 and tries.pending == {model.pk: 4}
+    assert [budget.take() for _ in range(3)] == [True, True, False]
