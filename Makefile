@@ -49,12 +49,21 @@ $(NPM_STAMP): package.json $(wildcard package-lock.json)
 	@if ! command -v npm >/dev/null 2>&1; then \
 		echo "npm not found: live charts fall back to the built-in renderer."; \
 	elif [ -f package-lock.json ]; then \
-		npm ci --no-audit --no-fund --loglevel=error && touch $@ \
+		npm ci --no-audit --no-fund --loglevel=error && $(ORT_COPY) && touch $@ \
 			|| echo "npm ci failed: live charts fall back to the built-in renderer."; \
 	else \
-		npm install --no-audit --no-fund --loglevel=error && touch $@ \
+		npm install --no-audit --no-fund --loglevel=error && $(ORT_COPY) && touch $@ \
 			|| echo "npm install failed: live charts fall back to the built-in renderer."; \
 	fi
+
+# ONNX Runtime Web (the model page's "run in this browser"): its package is 139 MB, so only its
+# WASM build (~14 MB) is copied to node_modules/.canvascraft-ort, which settings.ORT_DIR serves;
+# the source map goes along because the hashed static storage resolves the script's
+# sourceMappingURL. Without these files the model page runs models on the server only.
+ORT_COPY := { d=node_modules/.canvascraft-ort; rm -rf $$d && mkdir -p $$d \
+	&& cp $(addprefix node_modules/onnxruntime-web/dist/,ort.wasm.min.js ort.wasm.min.js.map \
+		ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm) $$d/ \
+	|| { echo "onnxruntime-web files missing: models run on the server only."; rm -rf $$d; }; true; }
 
 run: $(RUNTIME_STAMP) npm
 	$(PY) manage.py migrate --noinput -v0

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gallery import model_selectors
 from gallery.model_forms import AliasMoveForm, ModelTextForm, PublishForm
+from gallery.vendor import ort_urls
 from pipelines.publishing import publish_run
 from pipelines.serving import InputSignature
 from registry import artifact_store, selectors, services
@@ -34,19 +35,27 @@ from registry.models import (
 )
 
 MODELS_PER_PAGE = 24
+# A version's ONNX export and what it says about it (the contract with pipelines' exporter).
+ONNX_MODEL = "model/model.onnx"
+ONNX_MANIFEST = "model/onnx.json"
 SORTS = {
     "newest": ("Newest", [F("created_at").desc(), F("id").desc()]),
     "best": ("Best metric", [F("headline_score").desc(nulls_last=True), F("id").desc()]),
     "tried": ("Most tried", [F("n_predictions").desc(), F("id").desc()]),
 }
 TASKS = [("classification", "Classification"), ("regression", "Regression")]
-# Card files a page may show: pictures and JSON the run made, never the weights.
+# Files a page may fetch: pictures and JSON the run made, and the ONNX export the "run in this
+# browser" switch runs (anyone who may ask the model may run it), never the training weights.
 CARD_FILES = {
     "confusion_matrix.png": "image/png",
     "samples/predictions.json": "application/json",
     "metrics.json": "application/json",
+    ONNX_MODEL: "application/octet-stream",
+    ONNX_MANIFEST: "application/json",
 }
-MAX_CARD_FILE_BYTES = 20 * 1024 * 1024
+# An ONNX export is as large as the model's weights, which may be a whole artifact.
+MAX_CARD_FILE_BYTES = 64 * 1024 * 1024
+MAX_ONNX_MANIFEST_BYTES = 1024 * 1024
 # A card's picture: the model's own outputs on its test split.
 THUMBNAIL = "confusion_matrix.png"
 
@@ -129,6 +138,31 @@ def _samples(version) -> list[dict[str, Any]]:
     return [item for item in samples[:12] if isinstance(item, dict)]
 
 
+def _onnx_manifest(version) -> dict[str, Any] | None:
+    """The version's ONNX manifest (`model/onnx.json`: input, image size, labels, whether a
+    browser can run it), or None when it has no export or the manifest cannot be read."""
+    file = next((f for f in version.files.all() if f.path == ONNX_MANIFEST), None)
+    if file is None:
+        return None
+    try:
+        manifest = json.loads(
+            artifact_store.read_checked(file.sha256, max_bytes=MAX_ONNX_MANIFEST_BYTES)
+        )
+    except (OSError, ValueError, artifact_store.BlobDamaged, RegistryError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _onnx_versions(versions) -> set[int]:
+    """The numbers of the versions with an ONNX export (from the prefetched files)."""
+    return {
+        version.number
+        for version in versions
+        if any(f.path == ONNX_MANIFEST for f in version.files.all())
+        and any(f.path == ONNX_MODEL for f in version.files.all())
+    }
+
+
 def _signature_text(version) -> str:
     if version is None:
         return ""
@@ -169,6 +203,9 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
             else [],
             "signature_text": _signature_text(version),
             "try_versions": [(alias.name, alias.version.number) for alias in aliases],
+            "onnx_manifest": _onnx_manifest(version) if version else None,
+            "onnx_versions": _onnx_versions(versions),
+            "ort_urls": ort_urls(),
         },
     )
 

@@ -1,6 +1,8 @@
 /* The model page's "try it" panel: gathers one input (a table row, a drawing or picture, a
    sound), posts it to the predict API with the page's session, and shows the top classes with
-   their probabilities (or the predicted value) and the version that answered. */
+   their probabilities (or the predicted value) and the version that answered. With the "run in
+   this browser" switch on, the same version's ONNX export also answers in the page
+   (static/js/model_onnx.js), beside the server's answer, with a note on whether they agree. */
 (function () {
   "use strict";
 
@@ -196,14 +198,155 @@
     return (body && body.detail) || "The prediction failed.";
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var submit = panel.querySelector("[data-try-submit]");
-    submit.disabled = true;
-    gatherInput()
+  /* ---------- running in this browser (static/js/model_onnx.js) ---------- */
+  var onnx = window.CanvasCraftOnnx;
+  var target = panel.querySelector("[data-try-target]");
+  var onnxSwitch = panel.querySelector("[data-onnx-switch]");
+  var onnxNote = panel.querySelector("[data-onnx-note]");
+  var onnxResult = panel.querySelector("[data-onnx-result]");
+  var onnxError = panel.querySelector("[data-onnx-error]");
+  var SWITCH_KEY = "canvascraft.try-in-browser";
+  var checking = 0;
+
+  function jsonOf(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+  var signature = jsonOf("try-signature") || {};
+  var cardManifest = jsonOf("try-onnx");
+
+  function remembered() {
+    try { return window.localStorage.getItem(SWITCH_KEY) === "on"; } catch (error) { return false; }
+  }
+
+  function targetVersion() {
+    var option = target.options[target.selectedIndex];
+    return { number: option.getAttribute("data-version"), hasOnnx: option.getAttribute("data-onnx") === "1" };
+  }
+
+  function filesUrl(number) {
+    return panel.getAttribute("data-files-url") + number + "/files/";
+  }
+
+  function setSwitch(enabled, note) {
+    onnxSwitch.disabled = !enabled;
+    onnxSwitch.checked = enabled && remembered();
+    onnxNote.textContent = note;
+    onnxSwitch.closest("label").title = enabled ? "" : note;
+  }
+
+  function describeExport(number, manifest) {
+    var check = manifest.check || {};
+    var text = "Version " + number + ", exported to ONNX, can also run on your device.";
+    if (typeof check.max_abs_diff === "number") {
+      text += " At export it matched the server on " + check.n_samples + " samples to " + check.max_abs_diff.toExponential(1) + ".";
+    }
+    return text;
+  }
+
+  /* The switch follows the version asked: off, with the reason, when it cannot run here. */
+  function updateSwitch() {
+    if (!onnxSwitch) return;
+    var version = targetVersion();
+    var ticket = ++checking;
+    if (!onnx || !onnx.available()) { setSwitch(false, "ONNX Runtime Web is not installed on this studio."); return; }
+    if (!version.hasOnnx) { setSwitch(false, "Version " + version.number + " has no ONNX export."); return; }
+    var manifest = version.number === panel.getAttribute("data-card-version") && cardManifest
+      ? Promise.resolve(cardManifest) : onnx.manifest(filesUrl(version.number));
+    manifest.then(function (spec) {
+      if (ticket !== checking) return;
+      if (!spec.browser || !spec.browser.supported) {
+        var reason = (spec.browser && spec.browser.reason) || "this model's input cannot be prepared in a browser";
+        setSwitch(false, "Not in a browser: " + reason.replace(/\.$/, "") + ".");
+      } else setSwitch(true, describeExport(version.number, spec));
+    }, function (error) {
+      if (ticket === checking) setSwitch(false, error.message);
+    });
+  }
+
+  if (onnxSwitch) {
+    onnxSwitch.addEventListener("change", function () {
+      try { window.localStorage.setItem(SWITCH_KEY, onnxSwitch.checked ? "on" : "off"); } catch (error) { /* private mode */ }
+      if (!onnxSwitch.checked) { onnxResult.hidden = true; onnxError.hidden = true; }
+    });
+    target.addEventListener("change", updateSwitch);
+    updateSwitch();
+  }
+
+  /* The browser's input: the row, or the picture itself (decoded here, not sent anywhere). */
+  function browserInput() {
+    if (form.querySelectorAll("[data-column]").length) return gatherInput().then(function (row) { return { row: row }; });
+    var file = fileInput && fileInput.files[0];
+    if (file) {
+      return createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" }).then(
+        function (bitmap) { return { image: bitmap }; },
+        function () { throw new Error("This browser could not decode the picture."); }
+      );
+    }
+    if (pad && drawn) return Promise.resolve({ image: pad });
+    return Promise.reject(new Error(pad ? "Draw something, or pick a picture." : "Pick a sound, or record one."));
+  }
+
+  function runInBrowser(version) {
+    return browserInput().then(function (input) {
+      return onnx.predict(filesUrl(version), input, { resizes: signature.resizes !== false });
+    });
+  }
+
+  function milliseconds(value) {
+    return value < 10 ? value.toFixed(1) + " ms" : Math.round(value) + " ms";
+  }
+
+  function showBrowser(answer) {
+    var prediction = answer.predictions[0];
+    var label = panel.querySelector("[data-onnx-label]");
+    var detail = panel.querySelector("[data-onnx-detail]");
+    var timings = answer.timings;
+    if (prediction.probabilities) {
+      label.textContent = prediction.label;
+      detail.textContent = "· " + (prediction.probabilities[prediction.label] * 100).toFixed(1) + " % · " + milliseconds(timings.inference_ms);
+    } else {
+      label.textContent = Number(prediction.value).toPrecision(5);
+      detail.textContent = "· " + milliseconds(timings.inference_ms);
+    }
+    var parts = [answer.backend.toUpperCase() + ": inference " + milliseconds(timings.inference_ms), "preparing the input " + milliseconds(timings.preprocess_ms)];
+    if (timings.session_ms !== undefined) {
+      if (timings.wasm_started && timings.runtime_ms) parts.push("runtime loaded in " + milliseconds(timings.runtime_ms));
+      parts.push("model " + Math.round(timings.model_bytes / 1024) + " KB fetched in " + milliseconds(timings.download_ms));
+      parts.push((timings.wasm_started ? "WASM started and session created in " : "session created in ") + milliseconds(timings.session_ms));
+    }
+    panel.querySelector("[data-onnx-timings]").textContent = parts.join(" · ");
+    onnxResult.setAttribute("data-inference-ms", timings.inference_ms.toFixed(2));
+    if (timings.session_ms !== undefined) onnxResult.setAttribute("data-session-ms", timings.session_ms.toFixed(2));
+    onnxError.hidden = true;
+    onnxResult.hidden = false;
+  }
+
+  function showAgreement(server, browser, browserVersion) {
+    var note = panel.querySelector("[data-onnx-agreement]");
+    var verdict = onnx.agreement(server.predictions[0], browser.predictions[0]);
+    var text = verdict.text;
+    if (String(server.version) !== String(browserVersion)) {
+      verdict.agree = false;
+      text = "they differ: the server answered with version " + server.version + ", the browser ran version " + browserVersion;
+    }
+    note.textContent = text;
+    note.className = "try-agreement " + (verdict.agree ? "is-agreed" : "is-different");
+    note.setAttribute("data-agree", verdict.agree ? "yes" : "no");
+    note.setAttribute("data-max-abs-diff", String(verdict.max_abs_diff));
+    note.hidden = false;
+  }
+
+  function showBrowserError(message) {
+    onnxError.textContent = "In your browser: " + message;
+    onnxError.hidden = false;
+    onnxResult.hidden = true;
+  }
+
+  function askServer() {
+    return gatherInput()
       .then(function (input) {
-        var target = panel.querySelector("[data-try-target]").value;
-        return fetch(panel.getAttribute("data-predict-url") + "?" + target, {
+        return fetch(panel.getAttribute("data-predict-url") + "?" + target.value, {
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
@@ -214,9 +357,30 @@
         return response.json().then(function (body) {
           if (!response.ok) throw new Error(errorMessage(body));
           show(body);
+          return body;
         });
       })
-      .catch(function (error) { showError(error.message); })
+      .catch(function (error) { showError(error.message); return null; });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var submit = panel.querySelector("[data-try-submit]");
+    submit.disabled = true;
+    var inBrowser = onnxSwitch && onnxSwitch.checked && !onnxSwitch.disabled;
+    var version = targetVersion().number;
+    onnxError.hidden = true;
+    onnxResult.hidden = true;
+    panel.querySelector("[data-onnx-agreement]").hidden = true;
+    // Both start at once; each shows its answer as soon as it has one.
+    var browser = inBrowser
+      ? runInBrowser(version).then(function (answer) { showBrowser(answer); return answer; })
+        .catch(function (error) { showBrowserError(error.message || String(error)); return null; })
+      : Promise.resolve(null);
+    Promise.all([askServer(), browser])
+      .then(function (answers) {
+        if (answers[0] && answers[1]) showAgreement(answers[0], answers[1], version);
+      })
       .finally(function () { submit.disabled = false; });
   });
 })();

@@ -40,7 +40,7 @@ def published_world(owner):
 
 
 def test_every_admin_page_opens(operator_pages, published_world):
-    for model_class, model_admin in admin.site._registry.items():
+    for model_class in admin.site._registry:
         meta = model_class._meta
         changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         assert operator_pages.get(changelist).status_code == 200, changelist
