@@ -96,6 +96,7 @@ bench: $(DEV_STAMP)
 	$(PY) bench/live_latency.py
 	$(PY) bench/sweep_overhead.py
 	$(PY) bench/sweep_page.py
+	$(PY) bench/serving.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,8 +9,10 @@ model `mlflow models serve` was measured with here: 915 req/s with 4 clients, p5
 sequential), and the digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (daphne,
 as `make run` serves) answers `POST /api/v1/models/<name>/predict/` with one input per request;
 1 and then 4 client processes send requests back to back over keep-alive connections for
-`--seconds` each. Figures: p50 / p99 latency and requests per second. Against it, the same
-single-input prediction called in-process (`pipelines.serving.Predictor`). Then the gallery
+`--seconds` each, with the default runtime (PyTorch / scikit-learn in-process) and then
+`?runtime=onnx` (the version's ONNX export in ONNX Runtime). Figures: p50 / p99 latency and
+requests per second. Against it, the same single-input prediction called in-process
+(`pipelines.serving.Predictor`). Then the gallery
 home and `/models/` with `--models` public models, median server time of 20 requests through
 Django's test client (goal ≤ 150 ms).
 """
@@ -241,6 +243,15 @@ def report(studio: Studio, base: str, key: str, name: str, value, seconds: float
             goal = GOAL_FACTOR * MLFLOW_REQ_PER_S_4_CLIENTS
             line += f"  (goal ≥ {goal:.0f} req/s: {'ok' if figures['per_s'] >= goal else 'MISS'})"
         print(line)
+    onnx_url = url + "&runtime=onnx"
+    load(onnx_url, key, body, 1, 1.0)
+    for n_clients in (1, 4):
+        figures = load(onnx_url, key, body, n_clients, seconds)
+        print(
+            f"  ONNX, {n_clients} client{'s' if n_clients > 1 else ' '}  p50 "
+            f"{figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms  "
+            f"{figures['per_s']:8.0f} req/s  errors {figures['errors']}"
+        )
 
 
 if __name__ == "__main__":
