@@ -22,7 +22,7 @@ from registry.models import (
     RegisteredModel,
     WebhookDelivery,
 )
-from registry.services.published import promotion_decide
+from registry.services.aliases import promotion_decide
 
 
 class VersionInline(admin.TabularInline):

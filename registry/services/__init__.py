@@ -1,5 +1,6 @@
 """Every write of the registry goes through a function here."""
 
+from registry.services.aliases import model_alias_move, model_alias_rollback, promotion_decide
 from registry.services.artifacts import check_artifact_path, run_log_artifact
 from registry.services.datasets import (
     dataset_create,
@@ -22,16 +23,8 @@ from registry.services.metrics import (
     run_log_metric,
     run_log_metrics,
 )
-from registry.services.published import (
-    VersionContent,
-    model_alias_move,
-    model_alias_rollback,
-    model_count_predictions,
-    model_update,
-    model_version_create,
-    prediction_log,
-    promotion_decide,
-)
+from registry.services.prediction_logs import model_count_predictions, prediction_log
+from registry.services.published import VersionContent, model_update, model_version_create
 from registry.services.run_lifecycle import (
     run_append_log,
     run_claim,

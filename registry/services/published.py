@@ -1,10 +1,10 @@
-"""Writes for published models: versions made from runs, aliases and their moves, approvals.
+"""Writes for published models: the model itself, and versions made from runs.
 
-A version's number is handed out under the model row's lock, and so is every alias move, so
-two moves of `production` at the same moment are recorded one after the other, each with the
-version it really moved from. Signals (`registry.signals`) go out when the transaction commits.
-What a version serves (its signature, classes, lineage) is worked out by the caller
-(`pipelines.publishing`), which knows the brushes and templates; this module stores it.
+A version's number is handed out under the model row's lock, and `model_version_created` goes
+out when the transaction commits. What a version serves (its signature, classes, lineage) is
+worked out by the caller (`pipelines.publishing`), which knows the brushes and templates; this
+module stores it. Aliases live in `registry.services.aliases`, the prediction log in
+`registry.services.prediction_logs`.
 """
 
 from __future__ import annotations
@@ -17,20 +17,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from registry import artifact_store, signals
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
-    AliasMove,
     Artifact,
-    ModelAlias,
     ModelVersion,
     ModelVersionFile,
-    PredictionLog,
-    PromotionRequest,
-    PromotionStatus,
     RegisteredModel,
     Run,
     RunStatus,
@@ -269,175 +262,6 @@ def model_update(
         setattr(model, field, value)
     model.save(update_fields=[*changes, "updated_at"])
     return model
-
-
-@transaction.atomic
-def model_alias_move(
-    *,
-    user: AbstractBaseUser,
-    model: RegisteredModel,
-    alias: str,
-    version: ModelVersion,
-    reason: str = "",
-    is_rollback: bool = False,
-) -> AliasMove | PromotionRequest:
-    """Points `alias` at `version` and records the move (locks the model row).
-
-    Moving `production` of a model that asks for approval, by anyone but staff, stores a pending
-    `PromotionRequest` instead and moves nothing; an operator decides it in the admin.
-    Pointing an alias where it already points is a conflict (nothing to record).
-    """
-    alias = check_alias_name(alias)
-    reason = _check_reason(reason)
-    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-    if version.model_id != model.pk:
-        raise InvalidInput(
-            f"version {version.pk} is not a version of {model.name}", field="version"
-        )
-    needs_approval = alias == PRODUCTION and model.production_needs_approval
-    if needs_approval and not getattr(user, "is_staff", False):
-        return PromotionRequest.objects.create(
-            model=model, alias=alias, version=version, requested_by=user, reason=reason
-        )
-    return _move(
-        model=model, alias=alias, version=version, user=user, reason=reason, is_rollback=is_rollback
-    )
-
-
-def _move(
-    *,
-    model: RegisteredModel,
-    alias: str,
-    version: ModelVersion,
-    user: AbstractBaseUser | None,
-    reason: str,
-    is_rollback: bool,
-) -> AliasMove:
-    current = ModelAlias.objects.filter(model=model, name=alias).first()
-    if current is not None and current.version_id == version.pk:
-        raise Conflict(f"{alias} already points at version {version.number}", field="version")
-    from_version_id = current.version_id if current else None
-    if current is None:
-        ModelAlias.objects.create(model=model, name=alias, version=version)
-    else:
-        current.version = version
-        current.save(update_fields=["version", "updated_at"])
-    move = AliasMove.objects.create(
-        model=model,
-        alias=alias,
-        from_version_id=from_version_id,
-        to_version=version,
-        moved_by=user,
-        reason=reason,
-        is_rollback=is_rollback,
-    )
-    event = signals.AliasMoved(
-        model_id=model.pk,
-        alias=alias,
-        from_version_id=from_version_id,
-        to_version_id=version.pk,
-        moved_by_id=user.pk if user else None,
-    )
-    transaction.on_commit(lambda: signals.send_alias_moved(event))
-    return move
-
-
-@transaction.atomic
-def model_alias_rollback(
-    *, user: AbstractBaseUser, model: RegisteredModel, alias: str, reason: str = ""
-) -> AliasMove | PromotionRequest:
-    """Moves `alias` back to the version it pointed at before its last move (locks the model
-    row). A rollback is a move like any other, marked as one in the history."""
-    alias = check_alias_name(alias)
-    locked = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-    last = AliasMove.objects.filter(model=locked, alias=alias).order_by("-moved_at", "-id").first()
-    if last is None or last.from_version_id is None:
-        raise Conflict(f"{alias} has no earlier version to roll back to", field="alias")
-    previous = ModelVersion.objects.get(pk=last.from_version_id)
-    return model_alias_move(
-        user=user,
-        model=locked,
-        alias=alias,
-        version=previous,
-        reason=reason or f"rollback from version {last.to_version.number}",
-        is_rollback=True,
-    )
-
-
-@transaction.atomic
-def promotion_decide(
-    *, request: PromotionRequest, operator: AbstractBaseUser, approve: bool
-) -> PromotionRequest:
-    """An operator approves (the alias moves, recorded as moved by the requester) or rejects a
-    pending promotion (locks the request row)."""
-    request = PromotionRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != PromotionStatus.PENDING:
-        raise Conflict(f"this request was already {request.status}")
-    if approve:
-        model = RegisteredModel.objects.select_for_update().get(pk=request.model_id)
-        reason = request.reason or "approved promotion"
-        _move(
-            model=model,
-            alias=request.alias,
-            version=request.version,
-            user=request.requested_by,
-            reason=f"{reason} (approved by {operator.get_username()})",
-            is_rollback=False,
-        )
-    request.status = PromotionStatus.APPROVED if approve else PromotionStatus.REJECTED
-    request.decided_by = operator
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_by", "decided_at"])
-    return request
-
-
-def model_count_predictions(*, model_id: int, count: int) -> None:
-    """Adds to a model's "tried" counter (one UPDATE; the gallery sorts by it)."""
-    RegisteredModel.objects.filter(pk=model_id).update(n_predictions=F("n_predictions") + count)
-
-
-MAX_LOGGED_INPUTS = 16
-TRIM_EVERY = 100
-
-
-def _summarise_inputs(inputs: Sequence[Any]) -> dict[str, Any]:
-    """What the drift checks read of a request, bounded: table rows as sent (the first 16),
-    files by their size only (the bytes are the creator's, and large)."""
-    head = list(inputs[:MAX_LOGGED_INPUTS])
-    if all(isinstance(item, dict) for item in head):
-        return {"kind": "rows", "rows": head}
-    return {"kind": "files", "sizes": [len(item) if isinstance(item, str) else 0 for item in head]}
-
-
-def prediction_log(
-    *,
-    version: ModelVersion,
-    alias: str,
-    inputs: Sequence[Any],
-    outputs: Sequence[dict[str, Any]],
-    latency_ms: float,
-    keep: int,
-) -> PredictionLog:
-    """Logs one request (its first 16 inputs and outputs); now and then drops the version's
-    rows past the newest `keep`, so the log stays bounded without a job."""
-    log = PredictionLog.objects.create(
-        version=version,
-        alias=alias[:50],
-        n_inputs=len(inputs),
-        inputs_summary=_summarise_inputs(inputs),
-        outputs=list(outputs[:MAX_LOGGED_INPUTS]),
-        latency_ms=float(latency_ms),
-    )
-    if log.pk % TRIM_EVERY == 0:
-        cutoff = (
-            PredictionLog.objects.filter(version=version)
-            .order_by("-created_at", "-id")
-            .values_list("id", flat=True)[keep : keep + 1]
-            .first()
-        )
-        if cutoff is not None:
-            PredictionLog.objects.filter(version=version, id__lte=cutoff).delete()
-    return log
 
 
 MAX_ADDED_FILE_BYTES = 1024 * 1024 * 1024

@@ -219,7 +219,7 @@ def test_production_can_wait_for_an_operators_approval(owner):
 @pytest.mark.django_db
 def test_the_prediction_log_keeps_the_newest_rows_of_a_version(owner, monkeypatch):
     version = publish(owner, trained_run(owner))
-    monkeypatch.setattr(services.published, "TRIM_EVERY", 1)
+    monkeypatch.setattr(services.prediction_logs, "TRIM_EVERY", 1)
 
     for index in range(7):
         services.prediction_log(
