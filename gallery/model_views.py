@@ -206,8 +206,51 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
             "onnx_manifest": _onnx_manifest(version) if version else None,
             "onnx_versions": _onnx_versions(versions),
             "ort_urls": ort_urls(),
+            "compare_targets": _compare_targets(request, model, version, versions),
         },
     )
+
+
+MAX_COMPARE_MODELS = 20
+
+
+def _compare_targets(request, model, version, versions) -> list[tuple[str, str]]:
+    """What the try-it panel can ask beside the model: its other versions, and the production
+    version of other visible models that take the same input (same signature). Two queries."""
+    if version is None:
+        return []
+    url = "/api/v1/models/{name}/predict/?{target}"
+    targets = [
+        (f"version {other.number}", url.format(name=model.name, target=f"version={other.number}"))
+        for other in versions
+        if other.pk != version.pk
+    ]
+    productions = (
+        ModelAlias.objects.filter(
+            name=services.published.PRODUCTION,
+            model__in=model_selectors.models_visible_to(request.user).filter(
+                modality=model.modality, task=model.task
+            ),
+        )
+        .exclude(model=model)
+        .select_related("model", "version")
+        .order_by("-model__updated_at")[:MAX_COMPARE_MODELS]
+    )
+    for alias in productions:
+        if alias.version.signature == version.signature or _both_resize(alias.version, version):
+            name = alias.model.name
+            targets.append(
+                (
+                    f"{name} (production, v{alias.version.number})",
+                    url.format(name=name, target="alias=production"),
+                )
+            )
+    return targets
+
+
+def _both_resize(one, other) -> bool:
+    """Image models that resize accept the same pictures whatever their training size."""
+    return bool(one.signature.get("resizes") and other.signature.get("resizes"))
 
 
 @require_GET

@@ -157,12 +157,14 @@
   }
 
   /* ---------- asking and showing ---------- */
-  function show(body) {
+  function show(body, box) {
+    box = box || resultBox;
     var prediction = body.predictions[0];
-    var label = panel.querySelector("[data-try-label]");
-    var bars = panel.querySelector("[data-try-bars]");
+    var label = box.querySelector("[data-try-label]");
+    var bars = box.querySelector("[data-try-bars]");
     bars.textContent = "";
-    panel.querySelector("[data-try-version]").textContent = "answered by version " + body.version + (body.alias ? " (" + body.alias + ")" : "");
+    var who = box === resultBox ? "" : body.model + " · ";
+    box.querySelector("[data-try-version]").textContent = who + "answered by version " + body.version + (body.alias ? " (" + body.alias + ")" : "");
     if (prediction.probabilities) {
       label.textContent = prediction.label;
       Object.keys(prediction.probabilities)
@@ -187,8 +189,40 @@
     } else {
       label.textContent = prediction.label !== undefined ? prediction.label : Number(prediction.value).toPrecision(5);
     }
-    errorBox.hidden = true;
-    resultBox.hidden = false;
+    if (box === resultBox) errorBox.hidden = true;
+    box.hidden = false;
+  }
+
+  /* ---------- comparing with another version or model, on the same input ---------- */
+  var compareTarget = panel.querySelector("[data-compare-target]");
+  var compareBox = panel.querySelector("[data-compare-result]");
+  var compareError = panel.querySelector("[data-compare-error]");
+
+  function askCompared() {
+    if (!compareTarget || !compareTarget.value) return Promise.resolve(null);
+    compareBox.hidden = true;
+    compareError.hidden = true;
+    return gatherInput()
+      .then(function (input) {
+        return fetch(compareTarget.value, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+          body: JSON.stringify({ inputs: [input] }),
+        });
+      })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new Error(errorMessage(body));
+          show(body, compareBox);
+          return body;
+        });
+      })
+      .catch(function (error) {
+        compareError.textContent = "Compared model: " + error.message;
+        compareError.hidden = false;
+        return null;
+      });
   }
 
   function errorMessage(body) {
@@ -377,7 +411,7 @@
       ? runInBrowser(version).then(function (answer) { showBrowser(answer); return answer; })
         .catch(function (error) { showBrowserError(error.message || String(error)); return null; })
       : Promise.resolve(null);
-    Promise.all([askServer(), browser])
+    Promise.all([askServer(), browser, askCompared()])
       .then(function (answers) {
         if (answers[0] && answers[1]) showAgreement(answers[0], answers[1], version);
       })

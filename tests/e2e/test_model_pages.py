@@ -108,6 +108,17 @@ def test_the_owner_moves_production_and_rolls_it_back_from_the_page(
     assert rows.count() == 3
     assert "rollback" in rows.first.inner_text()
     screenshot("72-model-page-alias-history")
+
+    # The same drawing, asked of production and of version 2 side by side.
+    page.select_option("[data-compare-target]", label="version 2")
+    _draw_a_one(page)
+    page.click("[data-try-submit]")
+    page.wait_for_selector("[data-compare-result]:not([hidden])")
+    compared = page.locator("[data-compare-result] [data-try-version]").inner_text()
+    assert compared == "sketch-digits · answered by version 2"
+    same_weights = page.locator("[data-compare-result] [data-try-label]").inner_text()
+    assert same_weights == page.locator("[data-try-result] [data-try-label]").first.inner_text()
+    screenshot("76-model-page-compare")
     assert list(
         AliasMove.objects.filter(model=demo)
         .order_by("id")

@@ -224,3 +224,27 @@ def test_a_sweeps_best_trial_is_registered_from_its_card_and_answers(owner, expe
         content_type="application/json",
     )
     assert [p["label"] for p in answer.json()["predictions"]] == ["above", "below"]
+
+
+def test_the_try_it_panel_offers_other_versions_and_models_of_the_same_input(
+    models, owner, stranger
+):
+    publish(owner, "my-public")  # a second version
+    publish(stranger, "their-image-model", visibility="public")  # same table input
+    for name in ("my-public", "their-public", "their-image-model", "their-private"):
+        model = RegisteredModel.objects.get(name=name)
+        services.model_alias_move(
+            user=model.owner, model=model, alias="production", version=model.latest_version
+        )
+    RegisteredModel.objects.filter(name="their-image-model").update(modality="image")
+
+    page = signed_in(owner).get("/models/my-public/")
+
+    targets = dict(page.context["compare_targets"])
+    assert targets["version 1"] == "/api/v1/models/my-public/predict/?version=1"
+    assert targets["their-public (production, v1)"] == (
+        "/api/v1/models/their-public/predict/?alias=production"
+    )
+    assert not any("their-private" in label for label in targets)  # not visible to me
+    assert not any("their-image-model" in label for label in targets)  # another input
+    assertContains(page, "data-compare-target")
