@@ -5,6 +5,7 @@ refusals a script relies on."""
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import numpy as np
@@ -288,6 +289,9 @@ def test_a_process_that_serves_no_requests_does_not_warm(published, owner_client
     from gallery import hosting, receivers
 
     monkeypatch.setattr(receivers, "_serving", False)
+    for thread in threading.enumerate():  # a warm started by the fixture's move, if any
+        if thread.name == "warm-model":
+            thread.join(timeout=30)
     hosting.HOSTS.clear()
 
     owner_client.post("/api/v1/models/wine-notes/aliases/", {"alias": "staging", "version": 1})
