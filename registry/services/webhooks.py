@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from registry.errors import Conflict, InvalidInput
 from registry.models import (
@@ -114,8 +115,13 @@ def webhook_delete(*, webhook: ModelWebhook) -> None:
     webhook.delete()
 
 
+# A delivery's first attempt is handed to a worker at once; should that task be lost (the Redis
+# broker delivers at most once), the minute schedule takes the delivery up after this long.
+FIRST_ATTEMPT_GRACE_S = 120
+
+
 def deliveries_create(
-    *, model_id: int, event: str, payload: dict[str, Any]
+    *, model_id: int, event: str, payload: dict[str, Any], now: datetime | None = None
 ) -> list[WebhookDelivery]:
     """One pending delivery per active webhook of the model that listens to `event`."""
     hooks = [
@@ -123,8 +129,12 @@ def deliveries_create(
         for hook in ModelWebhook.objects.filter(model_id=model_id, is_active=True)
         if event in hook.events
     ]
+    fallback = (now or timezone.now()) + timedelta(seconds=FIRST_ATTEMPT_GRACE_S)
     return WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=hook, event=event, payload=payload) for hook in hooks]
+        [
+            WebhookDelivery(webhook=hook, event=event, payload=payload, next_attempt_at=fallback)
+            for hook in hooks
+        ]
     )
 
 

@@ -176,6 +176,23 @@ def test_a_hook_whose_address_turned_internal_is_not_called(owner, receiver, set
 
 
 @pytest.mark.django_db
+def test_a_delivery_whose_first_attempt_was_lost_is_taken_up_by_the_schedule(owner):
+    version = publish(owner, trained_run(owner))
+    webhooks.webhook_create(
+        user=owner, model=version.model, url="http://127.0.0.1:9/x", allow_private=True
+    )
+    now = timezone.now()
+
+    (queued,) = webhooks.deliveries_create(
+        model_id=version.model_id, event="version_created", payload={}, now=now
+    )
+
+    assert queued.pk not in webhooks.due_delivery_ids(now=now)
+    later = now + timedelta(seconds=webhooks.FIRST_ATTEMPT_GRACE_S)
+    assert webhooks.due_delivery_ids(now=later) == [queued.pk]
+
+
+@pytest.mark.django_db
 def test_the_api_refuses_an_internal_url_and_strangers(owner, owner_client, stranger_client):
     publish(owner, trained_run(owner))
 
