@@ -159,12 +159,14 @@
   /* ---------- asking and showing ---------- */
   function show(body, box) {
     box = box || resultBox;
+    // The answer and the compared answer have the same parts, named try-… and compare-….
+    var part = box === resultBox ? "try" : "compare";
     var prediction = body.predictions[0];
-    var label = box.querySelector("[data-try-label]");
-    var bars = box.querySelector("[data-try-bars]");
+    var label = box.querySelector("[data-" + part + "-label]");
+    var bars = box.querySelector("[data-" + part + "-bars]");
     bars.textContent = "";
     var who = box === resultBox ? "" : body.model + " · ";
-    box.querySelector("[data-try-version]").textContent = who + "answered by version " + body.version + (body.alias ? " (" + body.alias + ")" : "");
+    box.querySelector("[data-" + part + "-version]").textContent = who + "answered by version " + body.version + (body.alias ? " (" + body.alias + ")" : "");
     if (prediction.probabilities) {
       label.textContent = prediction.label;
       Object.keys(prediction.probabilities)

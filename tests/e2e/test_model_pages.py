@@ -114,10 +114,11 @@ def test_the_owner_moves_production_and_rolls_it_back_from_the_page(
     _draw_a_one(page)
     page.click("[data-try-submit]")
     page.wait_for_selector("[data-compare-result]:not([hidden])")
-    compared = page.locator("[data-compare-result] [data-try-version]").inner_text()
+    compared = page.locator("[data-compare-version]").inner_text()
     assert compared == "sketch-digits · answered by version 2"
-    same_weights = page.locator("[data-compare-result] [data-try-label]").inner_text()
-    assert same_weights == page.locator("[data-try-result] [data-try-label]").first.inner_text()
+    same_weights = page.locator("[data-compare-label]").inner_text()
+    assert same_weights == page.locator("[data-try-label]").inner_text()
+    assert page.locator("[data-compare-bars] li").count() == 5
     screenshot("76-model-page-compare")
     assert list(
         AliasMove.objects.filter(model=demo)
