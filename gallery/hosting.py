@@ -17,23 +17,15 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django.conf import settings
 
+from pipelines.publishing import ONNX_PATHS, version_model_files
 from pipelines.serving import Predictor
-from pipelines.serving.onnx_runtime import (
-    MANIFEST_PATH,
-    MODEL_PATH,
-    OnnxExportMissing,
-    OnnxPredictor,
-)
-from registry import artifact_store
+from pipelines.serving.onnx_runtime import OnnxExportMissing, OnnxPredictor
+from pipelines.serving.predictor import CHAIN_PATH
 from registry.models import ModelVersion
-
-MODEL_FILE_PREFIX = "model/"
-MAX_MODEL_FILE_BYTES = 1024 * 1024 * 1024
 
 
 class ModelHostStrategy(ABC):
@@ -47,22 +39,6 @@ class ModelHostStrategy(ABC):
 
     def warm(self, version: ModelVersion) -> None:  # noqa: B027 (optional for a strategy)
         """Loads `version` ahead of its first request; a no-op where nothing is cached."""
-
-
-ONNX_PATHS = (MODEL_PATH, MANIFEST_PATH)
-CHAIN_PATH = "model/brushes.zip"
-
-
-def version_model_files(
-    version: ModelVersion, paths: Collection[str] | None = None
-) -> dict[str, bytes]:
-    """The version's model files (only `paths`, if given), each checked against its sha256
-    (BlobDamaged if not)."""
-    return {
-        file.path: artifact_store.read_checked(file.sha256, max_bytes=MAX_MODEL_FILE_BYTES)
-        for file in version.files.all()
-        if file.path.startswith(MODEL_FILE_PREFIX) and (paths is None or file.path in paths)
-    }
 
 
 class CachingHost(ModelHostStrategy):
@@ -140,7 +116,7 @@ class OnnxRuntimeHost(CachingHost):
                 f"({(version.lineage or {}).get('onnx', {}).get('reason') or 'not exported'})"
             )
         # The weights stay in the store: the export holds the model, the chain the brushes.
-        files = version_model_files(version, paths={*ONNX_PATHS, CHAIN_PATH})
+        files = version_model_files(version, only={*ONNX_PATHS, CHAIN_PATH})
         return OnnxPredictor.from_files(files, version.signature)
 
 

@@ -12,23 +12,17 @@ from typing import Any
 import numpy as np
 
 from pipelines.features import raw_samples
+from pipelines.publishing import version_model_files
 from pipelines.serving import Predictor
 from pipelines.serving.embedding import embed
-from registry import artifact_store
 from registry.errors import InvalidInput
 from registry.models import DatasetVersion, ModelVersion
 
 MAX_POINTS = 1500
-MAX_MODEL_FILE_BYTES = 1024 * 1024 * 1024
 
 
 def version_predictor(version: ModelVersion) -> Predictor:
-    files = {
-        file.path: artifact_store.read_checked(file.sha256, max_bytes=MAX_MODEL_FILE_BYTES)
-        for file in version.files.all()
-        if file.path.startswith("model/")
-    }
-    return Predictor.from_files(files, version.signature)
+    return Predictor.from_files(version_model_files(version), version.signature)
 
 
 def version_embedding(version: ModelVersion, dataset: DatasetVersion, *, space: str) -> dict:

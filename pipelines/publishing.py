@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from canvascraft.code_version import code_version
 from pipelines.serving import InputSignature, signature_for
+from pipelines.serving.onnx_runtime import MANIFEST_PATH, MODEL_PATH
 from registry import artifact_store, services
 from registry.errors import InvalidInput
 from registry.models import Artifact, DatasetVersion, Modality, ModelVersion, Run
@@ -30,7 +32,8 @@ from registry.models import Artifact, DatasetVersion, Modality, ModelVersion, Ru
 MODEL_DESCRIPTION = "model/model.json"
 MAX_DESCRIPTION_BYTES = 5 * 1024 * 1024
 MAX_MODEL_FILE_BYTES = 1024 * 1024 * 1024
-ONNX_PATHS = ("model/model.onnx", "model/onnx.json")
+MODEL_FILE_PREFIX = "model/"
+ONNX_PATHS = (MODEL_PATH, MANIFEST_PATH)
 
 logger = logging.getLogger("canvascraft.pipelines")
 
@@ -69,7 +72,7 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     from pipelines.serving.onnx_export import export_onnx
 
     try:
-        export = export_onnx(_version_model_files(version), version.signature)
+        export = export_onnx(version_model_files(version, leave_out=ONNX_PATHS), version.signature)
         summary = export.summary()
     except Exception as error:  # a damaged or missing stored file, or a bug: never fatal
         logger.exception("ONNX export of version %s failed", version.pk)
@@ -98,13 +101,21 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     return summary
 
 
-def _version_model_files(version: ModelVersion) -> dict[str, bytes]:
-    """The version's model files from the store, checked against their sha256 (an earlier
-    export left out: the export is made from the model, not from itself)."""
+def version_model_files(
+    version: ModelVersion,
+    *,
+    only: Collection[str] | None = None,
+    leave_out: Collection[str] = (),
+) -> dict[str, bytes]:
+    """The version's `model/` files from the store (only `only`, if given; never `leave_out`),
+    each checked against its sha256 (BlobDamaged if not): what is loaded is what was published.
+    Hosts, the ONNX export and the 3-D view all read a version's model this way."""
     return {
         file.path: artifact_store.read_checked(file.sha256, max_bytes=MAX_MODEL_FILE_BYTES)
         for file in version.files.all()
-        if file.path.startswith("model/") and file.path not in ONNX_PATHS
+        if file.path.startswith(MODEL_FILE_PREFIX)
+        and (only is None or file.path in only)
+        and file.path not in leave_out
     }
 
 

@@ -12,8 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery import model_selectors
-from gallery.hosting import ONNX_PATHS
-from pipelines.publishing import export_version_onnx
+from pipelines.publishing import ONNX_PATHS, export_version_onnx
 from registry.errors import RegistryError
 from registry.models import ModelVersion, RegisteredModel
 
