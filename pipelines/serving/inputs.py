@@ -62,13 +62,7 @@ def decode_inputs(
     Raises InputError listing every problem found (up to MAX_FIELD_ERRORS).
     """
     errors = FieldErrors()
-    if not isinstance(inputs, list):
-        errors.add("inputs", f"expected a list of inputs, got {quote(inputs)}")
-    elif not inputs:
-        errors.add("inputs", "no inputs; send a list of at least one")
-    elif len(inputs) > max_batch:
-        errors.add("inputs", f"{len(inputs):,} inputs; at most {max_batch:,} per request")
-    errors.raise_if_any()
+    _check_batch(inputs, errors, max_batch)
     if signature.modality == "tabular":
         batch: Any = _decode_rows(signature.columns, inputs, errors)
     elif signature.modality == "image":
@@ -79,11 +73,45 @@ def decode_inputs(
     return batch
 
 
-def _decode_rows(
-    columns: tuple[ColumnSpec, ...], inputs: list, errors: FieldErrors
-) -> pd.DataFrame:
-    names = [column.name for column in columns]
-    cells: dict[str, list] = {name: [] for name in names}
+def decode_table_matrix(
+    signature: InputSignature, inputs: Any, *, max_batch: int = MAX_BATCH
+) -> np.ndarray:
+    """Table rows straight to a float32 matrix (columns in the signature's order), with the
+    checks and field errors of `decode_inputs`; for callers that need numbers and no DataFrame
+    (an ONNX export's graph takes the columns as float32, booleans as 0/1).
+
+    Only for signatures whose columns are all numbers or booleans (`is_numeric_table`)."""
+    if not is_numeric_table(signature):
+        raise ValueError("decode_table_matrix needs a table of numbers and booleans only")
+    errors = FieldErrors()
+    _check_batch(inputs, errors, max_batch)
+    rows = _row_values(signature.columns, inputs, errors)
+    errors.raise_if_any()
+    return np.array(rows, dtype=np.float32).reshape(len(rows), len(signature.columns))
+
+
+def is_numeric_table(signature: InputSignature) -> bool:
+    """Whether every column of a table signature is an integer, a float or a boolean."""
+    return signature.modality == "tabular" and all(
+        column.type in _DTYPE_OF_TYPE for column in signature.columns
+    )
+
+
+def _check_batch(inputs: Any, errors: FieldErrors, max_batch: int) -> None:
+    if not isinstance(inputs, list):
+        errors.add("inputs", f"expected a list of inputs, got {quote(inputs)}")
+    elif not inputs:
+        errors.add("inputs", "no inputs; send a list of at least one")
+    elif len(inputs) > max_batch:
+        errors.add("inputs", f"{len(inputs):,} inputs; at most {max_batch:,} per request")
+    errors.raise_if_any()
+
+
+def _row_values(columns: tuple[ColumnSpec, ...], inputs: list, errors: FieldErrors) -> list:
+    """Each row's checked values in column order; problems go to `errors` by field."""
+    names = {column.name for column in columns}
+    typed = [(column.name, column.type) for column in columns]
+    rows = []
     for index, row in enumerate(inputs):
         where = f"inputs[{index}]"
         if not errors.has_room():
@@ -91,25 +119,43 @@ def _decode_rows(
         if not isinstance(row, dict):
             errors.add(where, f"expected an object with one key per column, got {quote(row)}")
             continue
-        for key in row:
-            if key not in cells:
-                errors.add(f"{where}.{key}", f"unknown column {str(key)!r}")
-        for column in columns:
-            if column.name not in row:
-                errors.add(f"{where}.{column.name}", f"missing column {column.name!r}")
+        if len(row) != len(names) or not names.issuperset(row):
+            for key in row:
+                if key not in names:
+                    errors.add(f"{where}.{key}", f"unknown column {str(key)!r}")
+        values = []
+        for name, column_type in typed:
+            if name not in row:
+                errors.add(f"{where}.{name}", f"missing column {name!r}")
                 continue
-            value, problem = _cell(column.type, row[column.name])
+            value, problem = _cell(column_type, row[name])
             if problem is None:
-                cells[column.name].append(value)
+                values.append(value)
             else:
-                errors.add(f"{where}.{column.name}", problem)
+                errors.add(f"{where}.{name}", problem)
+        rows.append(values)
+    return rows
+
+
+def _decode_rows(
+    columns: tuple[ColumnSpec, ...], inputs: list, errors: FieldErrors
+) -> pd.DataFrame:
+    rows = _row_values(columns, inputs, errors)
     if errors.errors:
         return pd.DataFrame()
+    names = [column.name for column in columns]
     # Training read numbers as int64/float64, booleans as bool and everything else as text.
+    dtypes = {_DTYPE_OF_TYPE.get(column.type, object) for column in columns}
+    if len(dtypes) == 1 and object not in dtypes:
+        # One type throughout (a table of floats): one block, not one Series per column, which
+        # for a row of 64 columns is the difference between ~40 us and ~3 ms.
+        return pd.DataFrame(np.array(rows, dtype=dtypes.pop()), columns=names)
     return pd.DataFrame(
         {
-            column.name: pd.Series(cells[column.name], dtype=_DTYPE_OF_TYPE.get(column.type))
-            for column in columns
+            column.name: pd.Series(
+                [row[position] for row in rows], dtype=_DTYPE_OF_TYPE.get(column.type)
+            )
+            for position, column in enumerate(columns)
         }
     )
 

@@ -20,7 +20,13 @@ import numpy as np
 
 from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
 from pipelines.serving.errors import FieldError, FieldErrors, InputError, ModelLoadError
-from pipelines.serving.inputs import MAX_BATCH, MAX_FILE_BYTES, decode_inputs
+from pipelines.serving.inputs import (
+    MAX_BATCH,
+    MAX_FILE_BYTES,
+    decode_inputs,
+    decode_table_matrix,
+    is_numeric_table,
+)
 from pipelines.serving.predictor import CHAIN_PATH, BatchPredictions
 from pipelines.serving.signature import InputSignature
 
@@ -59,6 +65,8 @@ def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any)
     Raises BrushInputError where a Python brush refuses the batch."""
     kind = manifest["input_kind"]
     if kind == "table":
+        if isinstance(raw_batch, np.ndarray):  # `decode_table_matrix` output: columns in order
+            return raw_batch
         return raw_batch[list(manifest["columns"])].to_numpy(dtype=np.float32)
     if kind == "image":
         resize = image_resize_of(chain)
@@ -102,6 +110,12 @@ class OnnxPredictor:
         self.manifest = check_manifest(manifest)
         self.signature = signature
         self.chain = chain.deterministic_part
+        # The graph takes the signature's columns, in its order, as float32: no DataFrame.
+        self.takes_matrix = (
+            self.manifest["input_kind"] == "table"
+            and is_numeric_table(signature)
+            and list(self.manifest["columns"]) == signature.column_names
+        )
 
     @classmethod
     def from_files(
@@ -170,7 +184,12 @@ class OnnxPredictor:
         """One answer per input, as `Predictor.predict` answers: {"label", "probabilities"}
         or {"value"}; InputError for inputs that fail the signature's checks or give values
         that are not finite."""
-        raw_batch = decode_inputs(self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes)
+        if self.takes_matrix:  # a table of numbers: straight to the graph's matrix
+            raw_batch = decode_table_matrix(self.signature, inputs, max_batch=max_batch)
+        else:
+            raw_batch = decode_inputs(
+                self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes
+            )
         try:
             graph_input = graph_inputs(self.manifest, self.chain, raw_batch)
         except BrushInputError as error:

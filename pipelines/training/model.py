@@ -77,6 +77,8 @@ class TrainedModel:
         import torch
 
         self.network.eval()
+        if not features.flags.writeable:  # a read-only pandas view: torch wants its own
+            features = features.copy()
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(features), PREDICTION_BATCH_SIZE):

@@ -15,9 +15,12 @@ ColumnKind = Literal["numeric", "categorical", "any"]
 
 def is_numeric_column(series: pd.Series) -> bool:
     """Numbers count as numeric; booleans count as categories (two labels, not a quantity)."""
-    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-        series.dtype
-    )
+    return is_numeric_dtype(series.dtype)
+
+
+def is_numeric_dtype(dtype: Any) -> bool:
+    """`is_numeric_column` for a column's dtype."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 class TabularBrush(PreprocessingBrush):
@@ -82,10 +85,11 @@ class TabularBrush(PreprocessingBrush):
         """The columns as a float64 matrix, refusing non-numeric, missing and infinite values."""
         self._require_columns(frame, columns)
         self._require_complete(frame, columns)
+        dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))  # not one Series a column
         for column in columns:
-            if not is_numeric_column(frame[column]):
+            if not is_numeric_dtype(dtypes[column]):
                 raise BrushInputError(
-                    f"{self.name}: column {column!r} is not numeric (dtype {frame[column].dtype})"
+                    f"{self.name}: column {column!r} is not numeric (dtype {dtypes[column]})"
                 )
         values = frame[columns].to_numpy(dtype=np.float64)
         if not np.isfinite(values).all():
@@ -97,6 +101,10 @@ class TabularBrush(PreprocessingBrush):
         frame: pd.DataFrame, columns: list[str], values: np.ndarray
     ) -> pd.DataFrame:
         """A copy of `frame` with `columns` replaced by the float64 `values`, order kept."""
+        if columns == list(frame.columns):
+            # Every column replaced (a table of numbers): a new frame from the matrix, ~50x
+            # cheaper than assigning 64 columns into a copy for a one-row request.
+            return pd.DataFrame(values, columns=columns, index=frame.index)
         result = frame.copy()
         if columns:
             result[columns] = values  # one assignment, not one per column

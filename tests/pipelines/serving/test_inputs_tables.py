@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.serving import ColumnSpec, FieldError, InputError, InputSignature, decode_inputs
+from pipelines.serving.inputs import decode_table_matrix, is_numeric_table
 from pipelines.serving.signature import signature_for
 from registry.ingest.readers import read_table
 from registry.ingest.table_reading import read_csv_frame
@@ -174,3 +175,52 @@ def test_long_text_and_huge_numbers_are_quoted_short():
         "not a boolean (true or false): an object",
         "not text: 1.5 (send text in quotes)",
     ]
+
+
+NUMBERS = InputSignature.tabular(
+    [ColumnSpec("a", "float"), ColumnSpec("n", "integer"), ColumnSpec("flag", "boolean")]
+)
+
+
+def test_a_table_of_numbers_decodes_straight_to_the_float32_matrix_of_its_dataframe():
+    rows = [{"flag": True, "n": 3, "a": 1.25}, {"a": -2, "n": -7.0, "flag": False}]
+
+    matrix = decode_table_matrix(NUMBERS, rows)
+    frame = decode_inputs(NUMBERS, rows)
+
+    assert matrix.dtype == np.float32 and matrix.shape == (2, 3)
+    np.testing.assert_array_equal(matrix, frame.to_numpy(dtype=np.float32))
+    assert is_numeric_table(NUMBERS) and not is_numeric_table(MIXED)
+    with pytest.raises(ValueError, match="numbers and booleans only"):
+        decode_table_matrix(MIXED, rows)
+
+
+def test_the_matrix_decoder_reports_the_same_problems_as_the_dataframe_one():
+    inputs = [
+        {"a": "abc", "n": 2.5, "flag": "yes"},
+        {"a": float("nan"), "n": True, "extra": 1},
+        "not a row",
+        {"a": 1.0, "n": 1, "flag": True},
+    ]
+
+    with pytest.raises(InputError) as caught:
+        decode_table_matrix(NUMBERS, inputs)
+
+    assert caught.value.errors == problems(NUMBERS, inputs)
+    assert [error.field for error in caught.value.errors] == [
+        "inputs[0].a", "inputs[0].n", "inputs[0].flag", "inputs[1].extra", "inputs[1].a",
+        "inputs[1].n", "inputs[1].flag", "inputs[2]",
+    ]  # fmt: skip
+
+
+def test_a_table_of_one_type_decodes_to_the_same_frame_as_column_by_column():
+    columns = [ColumnSpec(f"p{index}", "integer") for index in range(5)]
+    rows = [{f"p{index}": index * row for index in range(5)} for row in range(3)]
+
+    decoded = decode_inputs(InputSignature.tabular(columns), rows)
+
+    expected = pd.DataFrame(
+        {f"p{index}": pd.Series([index * row for row in range(3)], dtype=np.int64)
+         for index in range(5)}
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(decoded, expected)
