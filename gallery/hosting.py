@@ -25,6 +25,8 @@ from pipelines.publishing import ONNX_PATHS, version_model_files
 from pipelines.serving import Predictor
 from pipelines.serving.onnx_runtime import OnnxExportMissing, OnnxPredictor
 from pipelines.serving.predictor import CHAIN_PATH
+from pipelines.training.errors import TemplateConfigError
+from pipelines.training.templates import get_template
 from registry.models import ModelVersion
 
 
@@ -118,6 +120,21 @@ class OnnxRuntimeHost(CachingHost):
         # The weights stay in the store: the export holds the model, the chain the brushes.
         files = version_model_files(version, only={*ONNX_PATHS, CHAIN_PATH})
         return OnnxPredictor.from_files(files, version.signature)
+
+
+def serves_onnx(version: ModelVersion) -> bool:
+    """Whether the `auto` runtime answers with the version's ONNX export: it was made and
+    passed its check (`lineage["onnx"]`, read with the version: no query), and the model's
+    output is continuous in its input. A forest's is not: the export preprocesses in float32,
+    and an input that lies on a split (seen here: a standardised training value of 3e-16 against
+    a threshold of 0.0) can take the other branch than in Python's float64."""
+    lineage = version.lineage or {}
+    if lineage.get("onnx", {}).get("status") != "ready":
+        return False
+    try:
+        return get_template(lineage.get("template")).continuous
+    except TemplateConfigError:
+        return False
 
 
 def has_onnx_export(version: ModelVersion) -> bool:

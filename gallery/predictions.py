@@ -2,9 +2,10 @@
 runtime, bound the body, ask the host, log a sample for drift monitoring, count the try.
 
 Bad input is a 400 whose `errors` name each field (`inputs[2].petal_width`); nothing is logged
-or counted for it. The runtime (`?runtime=`) is `in-process` (PyTorch or scikit-learn, the
-default) or `onnx` (the version's ONNX export in ONNX Runtime); asking a version without an
-export for `onnx` is the caller's mistake, a 400 on `runtime`.
+or counted for it. The runtime (`?runtime=`) is `auto` (the default: the version's ONNX export
+in ONNX Runtime when it has a checked one, else in-process), `in-process` (PyTorch or
+scikit-learn) or `onnx`; asking a version without an export for `onnx` is the caller's mistake,
+a 400 on `runtime`. The answer names the runtime that answered.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
 from gallery import model_selectors
-from gallery.hosting import HOST_STRATEGIES, InProcessHost, OnnxRuntimeHost, host_for
+from gallery.hosting import (
+    HOST_STRATEGIES,
+    InProcessHost,
+    OnnxRuntimeHost,
+    host_for,
+    serves_onnx,
+)
 from pipelines.serving import InputError, ModelLoadError
 from pipelines.serving.onnx_runtime import OnnxExportMissing
 from registry import artifact_store, services
@@ -87,6 +94,27 @@ _tries = TryCounter()
 _log_budget = LogBudget()
 
 
+def _outputs(
+    model: RegisteredModel, version: ModelVersion, inputs: list[Any], runtime: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """(the runtime that answered, the predictions). `auto` asks the ONNX export when the
+    version has a checked one (the same answers within 1e-6, several times cheaper for small
+    models) and the in-process model otherwise, or when the export cannot be loaded."""
+    if runtime != AUTO:
+        return runtime, host_for(runtime).predict(version, inputs)
+    if serves_onnx(version):
+        try:
+            return OnnxRuntimeHost.name, host_for(OnnxRuntimeHost.name).predict(version, inputs)
+        except (ModelLoadError, artifact_store.BlobDamaged) as error:
+            logger.warning(
+                "%s version %s: its ONNX export cannot serve (%s); answering in-process",
+                model.name,
+                version.number,
+                error,
+            )
+    return InProcessHost.name, host_for(InProcessHost.name).predict(version, inputs)
+
+
 def check_body_size(content_length: str | None) -> None:
     """Refuses a declared body over PREDICT_MAX_BODY_BYTES before it is read."""
     try:
@@ -117,12 +145,13 @@ def chosen_version(
     return model_selectors.version_for_alias(model, alias), alias
 
 
-RUNTIMES = tuple(strategy.name for strategy in HOST_STRATEGIES)
+AUTO = "auto"
+RUNTIMES = (AUTO, *(strategy.name for strategy in HOST_STRATEGIES))
 
 
 def chosen_runtime(query: Mapping[str, str]) -> str:
-    """The host named by `?runtime=` (default in-process); a 400 on `runtime` for others."""
-    runtime = query.get("runtime") or InProcessHost.name
+    """The runtime named by `?runtime=` (default auto); a 400 on `runtime` for others."""
+    runtime = query.get("runtime") or AUTO
     if runtime not in RUNTIMES:
         raise ValidationError(
             {"runtime": [f"unknown runtime {runtime[:40]!r}; use one of {', '.join(RUNTIMES)}"]}
@@ -136,7 +165,7 @@ def predict(
     inputs: list[Any],
     *,
     alias: str | None,
-    runtime: str = InProcessHost.name,
+    runtime: str = AUTO,
 ) -> dict[str, Any]:
     """The response body: which version and runtime answered, and one prediction per input."""
     if len(inputs) > settings.PREDICT_MAX_INPUTS:
@@ -145,7 +174,7 @@ def predict(
         )
     started = time.perf_counter()
     try:
-        outputs = host_for(runtime).predict(version, inputs)
+        runtime, outputs = _outputs(model, version, inputs, runtime)
     except InputError as error:
         raise ValidationError(error.by_field()) from None
     except OnnxExportMissing as error:

@@ -33,7 +33,9 @@ class ModelTemplate(ABC):
       it accepts), ``description`` (one sentence for pages), ``param_schema`` (JSON Schema draft
       2020-12: every property has a default and a description, ``additionalProperties`` is
       false, and the defaults alone are a valid configuration) and ``default_timeout_s`` (the
-      wall-clock budget a run gets when the request names none).
+      wall-clock budget a run gets when the request names none). ``continuous`` is False for
+      models whose output jumps at thresholds (trees): float32 rounding in an ONNX export can
+      send an input on a split the other way, so such exports are never served by default.
     - ``check_param_combination(params, task)`` refuses rules that span several params or depend
       on the task (JSON Schema checks each param alone), raising ``TemplateConfigError`` with
       ``param`` set.
@@ -55,6 +57,7 @@ class ModelTemplate(ABC):
     description: ClassVar[str]
     param_schema: ClassVar[dict[str, Any]]
     default_timeout_s: ClassVar[int]
+    continuous: ClassVar[bool] = True
 
     @classmethod
     def check_param_combination(cls, params: dict[str, Any], task: str | None) -> None:

@@ -76,6 +76,7 @@ class RandomForestTemplate(SklearnTemplate):
 
     name = "random_forest"
     tasks = frozenset({"classification", "regression"})
+    continuous = False  # trees: an input on a split goes one way or the other
     description = "A random forest of decision trees, robust on raw tables."
     trusted_types = frozenset(
         {
@@ -114,6 +115,7 @@ class GradientBoostingTemplate(SklearnTemplate):
 
     name = "gradient_boosting"
     tasks = frozenset({"classification", "regression"})
+    continuous = False  # trees: an input on a split goes one way or the other
     description = "Histogram gradient boosting: boosted trees, often the best on tables."
     trusted_types = frozenset(
         {
