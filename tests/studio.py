@@ -1,9 +1,10 @@
 """A private studio in separate processes, for tests (and benchmarks) that need real ones.
 
 `Studio` gets its own data dir and database (a SQLite file, or a fresh PostgreSQL database when
-DATABASE_URL points at PostgreSQL), runs `manage.py` commands, starts `qcluster` workers and a
-daphne ASGI server, and kills them all at the end. With `redis=True` it uses the Redis broker
-and channel layer at REDIS_URL (or the local default), under a prefix of its own.
+DATABASE_URL points at PostgreSQL), runs `manage.py` commands, starts `qcluster` workers and the
+studio's ASGI server (uvicorn, `canvascraft.server`), and kills them all at the end. With
+`redis=True` it uses the Redis broker and channel layer at REDIS_URL (or the local default),
+under a prefix of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+
+from canvascraft.server import server_command
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -101,20 +104,12 @@ class Studio:
         self.workers.append(worker)
         return worker
 
-    def serve(self) -> str:
-        """Starts daphne on a free port; returns its base URL once it answers."""
+    def serve(self, *, workers: int = 1) -> str:
+        """Starts the studio's ASGI server (as `make run` does) on a free port; returns its
+        base URL once it answers."""
         port = free_port()
         server = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "canvascraft.asgi:application",
-            ],
+            server_command("127.0.0.1", port, workers=workers),
             cwd=ROOT,
             env=self.env,
             start_new_session=True,

@@ -15,31 +15,30 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from canvascraft.server import server_command
+
 GRACE_S = 10
 
 
 class Command(BaseCommand):
-    help = "Runs the web server (daphne) and a task worker (qcluster) until Ctrl-C."
+    help = "Runs the web server (uvicorn) and a task worker (qcluster) until Ctrl-C."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=1,
+            help="Web server processes (uvicorn workers); more serve predictions in parallel.",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Serve pages only.")
 
-    def handle(self, *args, host: str, port: int, no_worker: bool, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, web_workers: int, no_worker: bool, **options
+    ) -> None:
         python = sys.executable
-        commands = {
-            "web": [
-                python,
-                "-m",
-                "daphne",
-                "-b",
-                host,
-                "-p",
-                str(port),
-                "canvascraft.asgi:application",
-            ],
-        }
+        commands = {"web": server_command(host, port, workers=web_workers)}
         if not no_worker:
             commands["worker"] = [python, "manage.py", "qcluster"]
         processes = {
