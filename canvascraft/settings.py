@@ -165,6 +165,12 @@ PREDICT_MAX_INPUTS = env_int("CANVASCRAFT_PREDICT_MAX_INPUTS", 256, minimum=1)
 # Loaded models kept per process (an LRU keyed by version), and the prediction log: one request
 # in PREDICTION_LOG_EVERY is logged, and a version keeps its newest PREDICTION_LOG_KEEP rows.
 MODEL_CACHE_SIZE = env_int("CANVASCRAFT_MODEL_CACHE_SIZE", 8, minimum=1)
+# The predict lane (gallery/predict_lane.py) repeats, beside Django, a prediction route Django
+# answered for the same token within this long; changes made in another process take as long to
+# be seen there (0: every request goes through Django).
+PREDICT_ROUTE_CACHE_S = env_int("CANVASCRAFT_PREDICT_ROUTE_CACHE_MS", 1000, minimum=0) / 1000
+PREDICT_ROUTE_CACHE_SIZE = env_int("CANVASCRAFT_PREDICT_ROUTE_CACHE_SIZE", 10_000, minimum=1)
+PREDICT_LANE_THREADS = env_int("CANVASCRAFT_PREDICT_LANE_THREADS", 4, minimum=1)
 MODEL_WARM_ON_ALIAS_MOVE = env_bool("CANVASCRAFT_MODEL_WARM_ON_ALIAS_MOVE", True)
 # Webhooks call public addresses only unless this is on (a studio on a private network that
 # notifies its own services); each attempt gives up after WEBHOOK_TIMEOUT_S.

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from gallery import model_selectors, predictions
+from gallery import model_selectors, predict_lane, predictions
 from gallery.api.published_serializers import (
     AliasMoveSerializer,
     AliasSerializer,
@@ -29,7 +29,7 @@ from gallery.api.published_serializers import (
 from pipelines.publishing import publish_run
 from registry import services
 from registry.errors import NotFound
-from registry.models import ModelAlias, PromotionRequest, RegisteredModel, Run
+from registry.models import ApiToken, ModelAlias, PromotionRequest, RegisteredModel, Run
 
 NAME_PATTERN = r"[a-z0-9-]{1,100}"
 
@@ -184,7 +184,8 @@ class ModelViewSet(viewsets.GenericViewSet):
                 "runtime",
                 str,
                 enum=[*predictions.RUNTIMES],
-                description="in-process (default) or onnx (the version's ONNX export)",
+                description="auto (default: the ONNX export when the version has a checked "
+                "one, else in-process), in-process, or onnx",
             ),
         ],
     )
@@ -202,4 +203,14 @@ class ModelViewSet(viewsets.GenericViewSet):
         answer = predictions.predict(
             model, version, body.validated_data["inputs"], alias=alias, runtime=runtime
         )
+        if isinstance(request.auth, ApiToken):  # the lane may answer this route next time
+            predict_lane.remember(
+                token_digest=request.auth.key_digest,
+                name=name,
+                query_string=request.META.get("QUERY_STRING", ""),
+                model=model,
+                version=version,
+                alias=alias,
+                runtime=runtime,
+            )
         return Response(answer)
