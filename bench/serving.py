@@ -1,18 +1,20 @@
 """Serving benchmark: the predict endpoint against calling the model in-process, and the gallery
 home with 10,000 models.
 
-    .venv/bin/python bench/serving.py [--seconds 8] [--models 10000]
+    .venv/bin/python bench/serving.py [--seconds 8] [--models 10000] [--web-workers 1]
 
 A private studio (`tests.studio.Studio`: its own data dir, SQLite) gets two published models:
 a logistic regression on the digits as a 64-column table (scikit-learn's 8x8 digits, the
 model `mlflow models serve` was measured with here: 915 req/s with 4 clients, p50 1.85 ms
-sequential), and the digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (daphne,
-as `make run` serves) answers `POST /api/v1/models/<name>/predict/` with one input per request;
-1 and then 4 client processes send requests back to back over keep-alive connections for
-`--seconds` each, with the default runtime (PyTorch / scikit-learn in-process) and then
-`?runtime=onnx` (the version's ONNX export in ONNX Runtime). Figures: p50 / p99 latency and
-requests per second. Against it, the same single-input prediction called in-process
-(`pipelines.serving.Predictor`). Then the gallery
+sequential), and the digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (uvicorn,
+as `make run` serves, with `--web-workers` processes) answers
+`POST /api/v1/models/<name>/predict/` with one input per request; 1 and then 4 client processes
+send requests back to back over keep-alive connections for `--seconds` each, first with the
+default runtime (`auto`: the version's checked ONNX export in ONNX Runtime, both models here)
+and then `?runtime=in-process` (PyTorch / scikit-learn with the Python brushes). The first
+request of each route goes through Django; the next ones are answered by the predict lane
+(`gallery/predict_lane.py`). Figures: p50 / p99 latency and requests per second. Against them,
+the same single-input prediction called in-process through each host, no HTTP. Then the gallery
 home and `/models/` with `--models` public models, median server time of 20 requests through
 Django's test client (goal ≤ 150 ms).
 """
@@ -134,14 +136,14 @@ def load(url: str, key: str, body: bytes, n_clients: int, seconds: float) -> dic
     }
 
 
-def in_process(studio: Studio, name: str, input_json: str) -> dict:
-    """The same one-input prediction called in this kind of process, no HTTP."""
+def in_process(studio: Studio, name: str, input_json: str, runtime: str) -> dict:
+    """The same one-input prediction through this runtime's host, in a studio process, no HTTP."""
     script = f"""
 import json, time
 from gallery.hosting import host_for
 from registry.models import ModelVersion
 version = ModelVersion.objects.get(model__name={name!r}, number=1)
-host = host_for()
+host = host_for({runtime!r})
 inputs = [json.loads({input_json!r})]
 host.predict(version, inputs)
 times = []
@@ -193,6 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--models", type=int, default=10_000)
+    parser.add_argument("--web-workers", type=int, default=1)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="canvascraft-serving-") as data_dir:
         studio = Studio(Path(data_dir))
@@ -201,8 +204,12 @@ def main() -> None:
         try:
             studio.manage("migrate", "-v0")
             key = json.loads(studio.manage("shell", "-c", SETUP).strip().splitlines()[-1])["key"]
-            base = studio.serve()
-            print(f"CanvasCraft serving — {os.cpu_count()} CPUs, daphne (one process), SQLite")
+            base = studio.serve(workers=arguments.web_workers)
+            print(
+                f"CanvasCraft serving — {os.cpu_count()} CPUs, uvicorn "
+                f"({arguments.web_workers} process{'es' if arguments.web_workers > 1 else ''}), "
+                "SQLite"
+            )
             inputs = {"digits-logreg": one_table_row(), "digits-cnn": one_png()}
             for name, value in inputs.items():
                 report(studio, base, key, name, value, arguments.seconds)
@@ -225,33 +232,28 @@ def main() -> None:
 def report(studio: Studio, base: str, key: str, name: str, value, seconds: float) -> None:
     body = json.dumps({"inputs": [value]}).encode()
     url = f"{base}/api/v1/models/{name}/predict/?alias=production"
-    load(url, key, body, 1, 1.0)  # warm: the first request loads the model
-    local = in_process(studio, name, json.dumps(value))
     print(f"\n{name}  ({len(body):,} bytes a request)")
-    print(
-        f"  in-process        p50 {local['p50_ms']:6.2f} ms  p99 {local['p99_ms']:6.2f} ms  "
-        f"{local['per_s']:8.0f} predictions/s"
-    )
-    for n_clients in (1, 4):
-        figures = load(url, key, body, n_clients, seconds)
-        line = (
-            f"  HTTP, {n_clients} client{'s' if n_clients > 1 else ' '}  p50 "
-            f"{figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms  "
-            f"{figures['per_s']:8.0f} req/s  errors {figures['errors']}"
-        )
-        if name == "digits-logreg" and n_clients == 4:
-            goal = GOAL_FACTOR * MLFLOW_REQ_PER_S_4_CLIENTS
-            line += f"  (goal ≥ {goal:.0f} req/s: {'ok' if figures['per_s'] >= goal else 'MISS'})"
-        print(line)
-    onnx_url = url + "&runtime=onnx"
-    load(onnx_url, key, body, 1, 1.0)
-    for n_clients in (1, 4):
-        figures = load(onnx_url, key, body, n_clients, seconds)
+    for runtime in ("onnx", "in-process"):
+        local = in_process(studio, name, json.dumps(value), runtime)
         print(
-            f"  ONNX, {n_clients} client{'s' if n_clients > 1 else ' '}  p50 "
-            f"{figures['p50_ms']:6.2f} ms  p99 {figures['p99_ms']:6.2f} ms  "
-            f"{figures['per_s']:8.0f} req/s  errors {figures['errors']}"
+            f"  {runtime + ' host, no HTTP':<27} p50 {local['p50_ms']:6.2f} ms  "
+            f"p99 {local['p99_ms']:6.2f} ms  {local['per_s']:8.0f} predictions/s"
         )
+    for label, query in (("auto", ""), ("in-process", "&runtime=in-process")):
+        load(url + query, key, body, 1, 1.0)  # warm: the model loads, the lane learns the route
+        for n_clients in (1, 4):
+            figures = load(url + query, key, body, n_clients, seconds)
+            line = (
+                f"  HTTP {label}, {n_clients} client{'s' if n_clients > 1 else ' '}"
+                f"{' ' * (13 - len(label))}p50 {figures['p50_ms']:6.2f} ms  "
+                f"p99 {figures['p99_ms']:6.2f} ms  {figures['per_s']:8.0f} req/s  "
+                f"errors {figures['errors']}"
+            )
+            if name == "digits-logreg" and n_clients == 4 and label == "auto":
+                goal = GOAL_FACTOR * MLFLOW_REQ_PER_S_4_CLIENTS
+                verdict = "ok" if figures["per_s"] >= goal else "MISS"
+                line += f"  (goal ≥ {goal:.0f} req/s: {verdict})"
+            print(line)
 
 
 if __name__ == "__main__":
