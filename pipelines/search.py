@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import optuna
+from optuna.distributions import BaseDistribution
 from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial, TrialState
 
@@ -36,6 +37,7 @@ from pipelines.search_space import (
     grid_points_option,
     grid_size,
     grid_values,
+    prepared_space,
     sample_params,
 )
 from pipelines.search_trials import (
@@ -244,16 +246,44 @@ class BayesianSearch(SearchStrategy):
             return optuna.samplers.GPSampler(
                 seed=seed, n_startup_trials=self.n_startup_trials, warn_independent_sampling=False
             )
-        conditional = any("condition" in dimension for dimension in space.values())
+        prepared = prepared_space(space)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)  # `group` is experimental
-            return optuna.samplers.TPESampler(
-                seed=seed,
-                n_startup_trials=self.n_startup_trials,
-                multivariate=True,
-                constant_liar=True,
-                group=conditional,
-            )
+            options = {
+                "seed": seed,
+                "n_startup_trials": self.n_startup_trials,
+                "multivariate": True,
+                "constant_liar": True,
+            }
+            if prepared.conditional:
+                return optuna.samplers.TPESampler(**options, group=True)
+            return _KnownSpaceTPESampler(known_space=prepared.distributions, **options)
+
+
+class _KnownSpaceTPESampler(optuna.samplers.TPESampler):
+    """Optuna's TPE, told its joint search space instead of working it out.
+
+    TPE models jointly the parameters that every finished trial of the study has with the same
+    distribution: it works that intersection out by comparing the distributions of every trial
+    (~4 us a trial). A study that lives across trials keeps it; ours lives for one proposal. In
+    a space without conditions every trial the model is shown has each of the space's
+    parameters with its distribution (`frozen_trials` leaves out those that do not fit), so the
+    intersection is the space itself: returned here as Optuna returns it, sorted by name and
+    without single-valued parameters. (Before any trial has finished Optuna's answer would be
+    empty; it makes no difference: until `n_startup_trials` have finished, TPE samples every
+    parameter at random whatever the joint space.)
+    """
+
+    def __init__(self, *, known_space: Mapping[str, BaseDistribution], **options: Any) -> None:
+        super().__init__(**options)
+        self._known_space = {
+            name: distribution
+            for name, distribution in sorted(known_space.items())
+            if not distribution.single()
+        }
+
+    def infer_relative_search_space(self, study, trial) -> dict[str, BaseDistribution]:
+        return dict(self._known_space)
 
 
 STRATEGIES: dict[str, type[SearchStrategy]] = {

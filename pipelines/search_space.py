@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -370,6 +371,71 @@ def _fit(dimension: dict, value: Any) -> Any:
     if step is not None and not _whole_steps(value - dimension["low"], step):
         return _MISSING
     return float(value)
+
+
+class PreparedSpace:
+    """A checked space made ready for fitting many trials to it: what every proposal needs of
+    it, worked out once (see `prepared_space`).
+
+    `fit(params)` is `fitted_params(space, params)`; `distributions` are the Optuna
+    distributions of its dimensions, `order` their sampling order, `conditional` whether any
+    dimension has a condition.
+    """
+
+    def __init__(self, space: dict[str, dict]) -> None:
+        self.space = space
+        self.order = sampling_order(space)
+        self.distributions = {name: distribution(dimension) for name, dimension in space.items()}
+        self.conditional = any("condition" in dimension for dimension in space.values())
+        # A choice's key -> the choice: `_fit`'s walk over the choices as one lookup (the
+        # keys are distinct: `check_space` refuses a choice given twice).
+        self._choices = {
+            name: {choice_key(choice): choice for choice in dimension["choices"]}
+            for name, dimension in space.items()
+            if dimension["type"] == "categorical"
+        }
+
+    def fit(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """`fitted_params(space, params)`, without re-deriving the space for every trial."""
+        if self.conditional:
+            return fitted_params(self.space, params, order=self.order)
+        fitted: dict[str, Any] = {}
+        for name in self.order:
+            if name not in params:
+                return None
+            value = params[name]
+            choices = self._choices.get(name)
+            if choices is not None:
+                try:
+                    value = choices.get(choice_key(value), _MISSING)
+                except TypeError:  # an unhashable value (a list) is no choice
+                    return None
+            else:
+                value = _fit(self.space[name], value)
+            if value is _MISSING:
+                return None
+            fitted[name] = value
+        return fitted
+
+
+_PREPARED_SPACES: dict[bytes, PreparedSpace] = {}
+_PREPARED_SPACES_LIMIT = 64
+
+
+def prepared_space(space: dict[str, dict]) -> PreparedSpace:
+    """The `PreparedSpace` of a checked space, made once per process per space.
+
+    A sweep's space never changes, and every proposal of the sweep fits every past trial to
+    it. Keyed by the space's JSON text in its own key order (the sampling order follows it), so
+    equal spaces share one entry and a changed space can never get a stale one.
+    """
+    key = orjson.dumps(space)
+    prepared = _PREPARED_SPACES.get(key)
+    if prepared is None:
+        if len(_PREPARED_SPACES) >= _PREPARED_SPACES_LIMIT:
+            _PREPARED_SPACES.clear()
+        prepared = _PREPARED_SPACES[key] = PreparedSpace(space)
+    return prepared
 
 
 # --- grid ----------------------------------------------------------------------------------

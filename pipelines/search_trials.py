@@ -20,9 +20,7 @@ from pipelines.search_space import (
     DIRECTIONS,
     MAX_OBJECTIVES,
     SearchSpaceError,
-    distribution,
-    fitted_params,
-    sampling_order,
+    prepared_space,
 )
 
 # Every proposal creates an in-memory study, and Optuna announces each one at INFO.
@@ -121,15 +119,15 @@ def frozen_trials(
     pruned trial gets no intermediate value: it is of the primary objective only, and Optuna's
     multi-objective TPE fails on one (it ranks it by `study.direction`).
     """
-    distributions = {name: distribution(dimension) for name, dimension in space.items()}
-    order = sampling_order(space)
+    prepared = prepared_space(space)
+    distributions = prepared.distributions
     now = datetime.datetime.now()
     frozen = []
     for record in sorted(records, key=lambda record: record.number):
         values = complete_values(record, n_objectives)
         if record.state == "failed" or (record.state == "complete" and values is None):
             continue
-        params = fitted_params(space, record.params, order=order)
+        params = prepared.fit(record.params)
         if params is None:
             continue
         state = _OPTUNA_STATES[record.state]
