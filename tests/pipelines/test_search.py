@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import optuna
 import pytest
 
 from pipelines.search import (
@@ -27,8 +28,14 @@ from pipelines.search import (
     should_prune,
     strategy_for,
 )
-from pipelines.search_space import fitted_params, grid_values
-from pipelines.search_trials import MODEL_HISTORY_BEST, model_history
+from pipelines.search_space import fitted_params, grid_values, prepared_space, sample_params
+from pipelines.search_trials import (
+    MODEL_HISTORY_BEST,
+    frozen_trials,
+    make_study,
+    model_history,
+    trial_seed,
+)
 
 SPACE = {
     "lr": {"type": "float", "low": 1e-4, "high": 0.1, "log": True},
@@ -716,3 +723,80 @@ def test_a_long_sweep_shows_the_model_its_running_best_and_latest_trials():
     assert numbers == sorted([*best, *latest, 1010, 1011, 1012])
     assert len(shown) == 128
     assert model_history(trials[:100], ["minimize"], limit=128) == trials[:100]
+
+
+# --- the work a proposal does once ---------------------------------------------------------
+
+
+def test_a_prepared_space_fits_trials_as_fitted_params_does():
+    plain = check_space(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 0.1, "log": True},
+            "drop": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+            "width": {"type": "int", "low": 16, "high": 256, "step": 16},
+            "flag": {"type": "categorical", "choices": [1, True, "auto", None]},
+        }
+    )
+    base = {"lr": 0.01, "drop": 0.2, "width": 32, "flag": "auto"}
+    variants = [
+        base,
+        {**base, "extra": 3},
+        {key: value for key, value in base.items() if key != "width"},
+        {**base, "lr": 0.5},
+        {**base, "drop": 0.25},
+        {**base, "width": 40},
+        {**base, "width": 32.0},
+        {**base, "width": True},
+        {**base, "lr": "0.01"},
+        {**base, "lr": float("nan")},
+        {**base, "flag": 1.0},
+        {**base, "flag": True},
+        {**base, "flag": None},
+        {**base, "flag": "AUTO"},
+        {**base, "flag": [1]},
+    ]
+    for space in (plain, check_space(SPACE)):
+        prepared = prepared_space(space)
+        for params in variants + [
+            {**params, "optimizer": "sgd", "momentum": 0.9} for params in variants
+        ]:
+            assert prepared.fit(params) == fitted_params(space, params), params
+    assert prepared_space(dict(plain)) is prepared_space(plain)
+
+
+def test_tpe_over_a_space_without_conditions_proposes_what_optuna_s_own_tpe_would():
+    """The joint space TPE is told (the space itself) is the one it would work out."""
+    space = check_space(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 0.1, "log": True},
+            "width": {"type": "int", "low": 16, "high": 256, "step": 16},
+            "act": {"type": "categorical", "choices": ["relu", "gelu", "tanh"]},
+            "fixed": {"type": "categorical", "choices": ["only"]},
+        }
+    )
+    trials = sweep(
+        BayesianSearch(),
+        space,
+        lambda p: space_loss({**p, "momentum": 0.9}),
+        seed=5,
+        n_trials=40,
+        parallelism=3,
+    )
+    trials[7].state, trials[7].values, trials[7].intermediate = "pruned", None, {1: 3.0}
+    trials[11].state, trials[11].values = "failed", None
+    trials.append(complete(40, {"lr": 5.0, "width": 16, "act": "relu"}, 0.0))  # off the space
+
+    def optuna_tpe(history: list[TrialRecord], number: int) -> dict:
+        sampler = optuna.samplers.TPESampler(
+            seed=trial_seed(5, number), multivariate=True, constant_liar=True
+        )
+        study = make_study(["minimize"], sampler)
+        study.add_trials(frozen_trials(space, history, n_objectives=1))
+        return sample_params(study.ask(), space)
+
+    for size in (0, 3, 12, 41):
+        history = trials[:size]
+        ours = BayesianSearch().propose(
+            space, history, directions=["minimize"], seed=5, number=size
+        )
+        assert ours == optuna_tpe(history, size), size
