@@ -171,6 +171,8 @@ MODEL_CACHE_SIZE = env_int("CANVASCRAFT_MODEL_CACHE_SIZE", 8, minimum=1)
 PREDICT_ROUTE_CACHE_S = env_int("CANVASCRAFT_PREDICT_ROUTE_CACHE_MS", 1000, minimum=0) / 1000
 PREDICT_ROUTE_CACHE_SIZE = env_int("CANVASCRAFT_PREDICT_ROUTE_CACHE_SIZE", 10_000, minimum=1)
 PREDICT_LANE_THREADS = env_int("CANVASCRAFT_PREDICT_LANE_THREADS", 4, minimum=1)
+# A route whose recent predictions took less than this is answered on the event loop itself.
+PREDICT_LANE_INLINE_MS = env_int("CANVASCRAFT_PREDICT_LANE_INLINE_US", 1000, minimum=0) / 1000
 MODEL_WARM_ON_ALIAS_MOVE = env_bool("CANVASCRAFT_MODEL_WARM_ON_ALIAS_MOVE", True)
 # Webhooks call public addresses only unless this is on (a studio on a private network that
 # notifies its own services); each attempt gives up after WEBHOOK_TIMEOUT_S.

@@ -9,8 +9,13 @@ that on every request.
 How: the API view (the full path, with every check) records each token-authenticated prediction
 it answered in `routes`: (token digest, model name, the query's alias, version and runtime) ->
 (model, version, alias, runtime), for PREDICT_ROUTE_CACHE_S. `PredictLane`, an ASGI wrapper
-around Django, answers a request whose route it knows with the same `predictions.predict`, on a
-small thread pool. Anything else goes to Django exactly as it came: an unknown or expired route,
+around Django, answers a request whose route it knows with the same prediction
+(`predictions.predict_then_record`). A route whose recent predictions took under
+PREDICT_LANE_INLINE_MS is answered on the event loop itself, for a body of at most
+INLINE_MAX_BODY (a small model on a row or a small picture: handing it to a thread costs more
+than the model), with the database writes it is due (a sampled log, the tried counter) handed to
+the lane's threads; any other route is answered on those threads. Anything else goes to Django
+exactly as it came: an unknown or expired route,
 a session cookie instead of a token, another content type, an HTML `Accept`, a body over the
 limit, input the model refuses, any error. So every error is still written in one place, and the
 lane only ever repeats an answer Django would give.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import threading
 import time
@@ -56,18 +62,32 @@ RESPONSE_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
+# Bodies answered on the event loop at most: a row of a few hundred columns, a small picture.
+INLINE_MAX_BODY = 64 * 1024
+
 RouteKey = tuple[str, str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Route:
-    """What Django resolved for a route: the objects `predictions.predict` takes."""
+    """What Django resolved for a route (the objects `predictions.predict` takes), and how long
+    its predictions took lately (an exponential average; unknown until the lane measured one)."""
 
     model: Any
     version: Any
     alias: str | None
     runtime: str
     expires: float
+    recent_ms: float = math.inf
+
+    def measured(self, milliseconds: float) -> None:
+        if math.isinf(self.recent_ms):
+            self.recent_ms = milliseconds
+        else:
+            self.recent_ms = 0.8 * self.recent_ms + 0.2 * milliseconds
+
+    def is_quick(self, body_size: int) -> bool:
+        return self.recent_ms < settings.PREDICT_LANE_INLINE_MS and body_size <= INLINE_MAX_BODY
 
 
 class Routes:
@@ -101,8 +121,10 @@ class Routes:
 
 
 routes = Routes()
-# How many requests the lane answered in this process (tests and the benchmark read it).
+# How many requests the lane answered in this process, and how many of them on the event loop
+# (tests read them).
 answered = 0
+answered_inline = 0
 
 
 def route_key(token_digest: str, name: str, query_string: str) -> RouteKey | None:
@@ -154,7 +176,16 @@ class PredictLane:
         body, complete = await _read_body(receive, settings.PREDICT_MAX_BODY_BYTES)
         if complete:
             loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self.pool, _answer, route, body)
+            if route.is_quick(len(body)):
+                global answered_inline
+                answer, bookkeeping = _answer(route, body)
+                answered_inline += answer is not None
+                if bookkeeping is not None:  # the database is the threads' business
+                    loop.run_in_executor(self.pool, _record, bookkeeping)
+            else:
+                answer, bookkeeping = await loop.run_in_executor(self.pool, _answer, route, body)
+                if bookkeeping is not None:
+                    await loop.run_in_executor(self.pool, _record, bookkeeping)
             if answer is not None:
                 return await _send_json(send, scope, answer)
         await self.app(scope, _replay(body, complete, receive), send)
@@ -179,29 +210,42 @@ class PredictLane:
         return routes.get(key) if key is not None else None
 
 
-def _answer(route: Route, body: bytes) -> bytes | None:
-    """The response body, or None to let Django answer (and explain) instead."""
+def _answer(route: Route, body: bytes) -> tuple[bytes | None, Any]:
+    """(the response body, or None to let Django answer and explain instead; the database
+    writes still to do, or None). Uses no database while the route's model is loaded."""
     from gallery import predictions
 
     global answered
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None
+        return None, None
     inputs = data.get("inputs") if isinstance(data, dict) else None
     if not isinstance(inputs, list) or not inputs:
-        return None
+        return None, None
+    started = time.perf_counter()
     try:
-        answer = predictions.predict(
+        answer, bookkeeping = predictions.predict_then_record(
             route.model, route.version, inputs, alias=route.alias, runtime=route.runtime
         )
     except Exception:
-        # Django runs the request again and writes the error; this thread's database
-        # connection is dropped if the error left it unusable.
-        close_old_connections()
-        return None
+        # Django runs the request again and writes the error (a model that must be loaded
+        # first is loaded there too); the route goes back to the threads until measured again.
+        route.recent_ms = math.inf
+        return None, None
+    route.measured(1000 * (time.perf_counter() - started))
     answered += 1
-    return orjson.dumps(answer)
+    return orjson.dumps(answer), bookkeeping
+
+
+def _record(bookkeeping) -> None:
+    """A prediction's database writes, on a lane thread; a failure is logged, not raised (the
+    answer has been sent), and drops the thread's connection if it left it unusable."""
+    try:
+        bookkeeping()
+    except Exception:
+        logger.warning("could not record a prediction", exc_info=True)
+        close_old_connections()
 
 
 async def _read_body(receive, limit: int) -> tuple[bytes, bool]:

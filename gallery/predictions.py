@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -59,15 +59,20 @@ class TryCounter:
         self.pending: dict[int, int] = {}
         self.flushed_at = 0.0
 
-    def add(self, model_id: int, count: int) -> None:
+    def add(self, model_id: int, count: int) -> dict[int, int] | None:
+        """Adds the count; returns the counts due to be written (`write`), if a flush is due."""
         with self.lock:
             self.pending[model_id] = self.pending.get(model_id, 0) + count
             now = time.monotonic()
             if now - self.flushed_at < settings.PREDICTION_COUNT_FLUSH_S:
-                return
+                return None
             pending, self.pending, self.flushed_at = self.pending, {}, now
-        for pending_id, pending_count in pending.items():
-            services.model_count_predictions(model_id=pending_id, count=pending_count)
+        return pending
+
+    @staticmethod
+    def write(pending: dict[int, int]) -> None:
+        for model_id, count in pending.items():
+            services.model_count_predictions(model_id=model_id, count=count)
 
 
 class LogBudget:
@@ -168,6 +173,24 @@ def predict(
     runtime: str = AUTO,
 ) -> dict[str, Any]:
     """The response body: which version and runtime answered, and one prediction per input."""
+    body, bookkeeping = predict_then_record(model, version, inputs, alias=alias, runtime=runtime)
+    if bookkeeping is not None:
+        bookkeeping()
+    return body
+
+
+def predict_then_record(
+    model: RegisteredModel,
+    version: ModelVersion,
+    inputs: list[Any],
+    *,
+    alias: str | None,
+    runtime: str = AUTO,
+) -> tuple[dict[str, Any], Callable[[], None] | None]:
+    """`predict`'s body, and the database writes still to do for it (None when none are due:
+    most requests under load), for a caller that must not use the database where it predicts
+    (the predict lane's event loop) or should not wait for them. The prediction itself reads
+    nothing from the database once the version's model is loaded."""
     if len(inputs) > settings.PREDICT_MAX_INPUTS:
         raise ValidationError(
             {"inputs": [f"{len(inputs)} inputs; at most {settings.PREDICT_MAX_INPUTS} a request"]}
@@ -193,20 +216,29 @@ def predict(
             "an operator has been told"
         ) from None
     latency_ms = 1000 * (time.perf_counter() - started)
-    _tries.add(model.pk, len(inputs))
-    if next(_request_counter) % settings.PREDICTION_LOG_EVERY == 0 and _log_budget.take():
-        services.prediction_log(
-            version=version,
-            alias=alias or "",
-            inputs=inputs,
-            outputs=outputs,
-            latency_ms=latency_ms,
-            keep=settings.PREDICTION_LOG_KEEP,
-        )
-    return {
+    counts = _tries.add(model.pk, len(inputs))
+    logged = next(_request_counter) % settings.PREDICTION_LOG_EVERY == 0 and _log_budget.take()
+    body = {
         "model": model.name,
         "version": version.number,
         "alias": alias,
         "runtime": runtime,
         "predictions": outputs,
     }
+    if counts is None and not logged:
+        return body, None
+
+    def bookkeeping() -> None:
+        if counts is not None:
+            TryCounter.write(counts)
+        if logged:
+            services.prediction_log(
+                version=version,
+                alias=alias or "",
+                inputs=inputs,
+                outputs=outputs,
+                latency_ms=latency_ms,
+                keep=settings.PREDICTION_LOG_KEEP,
+            )
+
+    return body, bookkeeping

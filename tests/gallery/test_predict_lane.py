@@ -143,3 +143,24 @@ def test_routes_expire_and_other_queries_and_callers_go_through_django(
     settings.PREDICT_ROUTE_CACHE_S = 0
     post(lane, published)
     assert not answered_by_lane(lambda: post(lane, published))  # the lane is off
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quick_route_is_answered_on_the_event_loop_and_still_logged(lane, published, settings):
+    settings.PREDICT_LANE_INLINE_MS = 1000  # a small network on a CPU: well under a second
+    post(lane, published)  # Django
+    assert answered_by_lane(lambda: post(lane, published))  # a thread: not measured yet
+    inline_before = predict_lane.answered_inline
+
+    answers = [post(lane, published) for _ in range(3)]
+
+    assert predict_lane.answered_inline == inline_before + 3
+    assert all(answer[1] == answers[0][1] for answer in answers)
+    # The logs are written by the lane's threads once the answer is sent.
+    deadline = time.monotonic() + 10
+    while PredictionLog.objects.count() < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert PredictionLog.objects.count() == 5
+    settings.PREDICT_LANE_INLINE_MS = 0  # off: every lane answer comes from a thread
+    post(lane, published)
+    assert predict_lane.answered_inline == inline_before + 3
