@@ -85,19 +85,30 @@ def sweep_status_payload(sweep: Sweep) -> dict[str, Any]:
     """What a sweep's status message says: its state, the trial counts and the best trial so
     far. One small statement whatever the number of trials, written as SQL: every trial's end
     sends one, and the ORM's compiling of it cost more than the database's answering."""
-    maximize = bool(sweep.objectives) and sweep.objectives[0].get("direction") == "maximize"
+    sql, parameters = sweep_status_statement(sweep.pk, sweep.objectives)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        return sweep_status_from_rows(sweep, cursor.fetchall())
+
+
+def sweep_status_statement(sweep_id: int, objectives: list[dict]) -> tuple[str, list[Any]]:
+    """The statement (SQL, parameters) that reads a sweep's trial counts and best trial, for
+    `sweep_status_from_rows`: a caller that sends it together with its own statements saves a
+    round trip."""
+    maximize = bool(objectives) and objectives[0].get("direction") == "maximize"
+    sql = _STATUS_SQL.format(direction="DESC" if maximize else "ASC")
+    return sql, [sweep_id, sweep_id, TrialState.COMPLETE]
+
+
+def sweep_status_from_rows(sweep: Sweep, rows: list[tuple]) -> dict[str, Any]:
+    """The status message of `sweep` from the rows of `sweep_status_statement`."""
     counts = dict.fromkeys(TrialState.values, 0)
     best = None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STATUS_SQL.format(direction="DESC" if maximize else "ASC"),
-            [sweep.pk, sweep.pk, TrialState.COMPLETE],
-        )
-        for kind, count_or_number, run_id, values, params in cursor.fetchall():
-            if kind == _BEST:
-                best = _best_summary((count_or_number, run_id, values, params))
-            else:
-                counts[kind] = count_or_number
+    for kind, count_or_number, run_id, values, params in rows:
+        if kind == _BEST:
+            best = _best_summary((count_or_number, run_id, values, params))
+        else:
+            counts[kind] = count_or_number
     return {
         "sweep": sweep.pk,
         "status": sweep.status,
@@ -170,12 +181,14 @@ def trial_payload(trial: SweepTrial) -> dict[str, Any]:
     }
 
 
-def announce_trial_and_status(trial: SweepTrial) -> None:
+def announce_trial_and_status(trial: SweepTrial, status: dict[str, Any] | None = None) -> None:
     """A trial started or ended, and with it the sweep's counts (and perhaps its best trial):
-    both events in one append."""
+    both events in one append. `status`: the sweep's status message when the caller has read
+    it already (`sweep_status_statement`), after the trial's change."""
+    if status is None:
+        status = sweep_status_payload(trial.sweep)
     _append_events(
-        streams.sweep_stream(trial.sweep_id),
-        [("trial", trial_payload(trial)), ("status", sweep_status_payload(trial.sweep))],
+        streams.sweep_stream(trial.sweep_id), [("trial", trial_payload(trial)), ("status", status)]
     )
 
 
@@ -185,36 +198,66 @@ _PAYLOAD_FIELD = StreamEvent._meta.get_field("payload")
 
 
 def _append_events(stream: str, events: list[tuple[str, dict[str, Any]]]) -> list[int]:
-    """`streams.append_events`, in one statement on PostgreSQL: the stream's sequence bump and
-    the events' insert as one data-modifying CTE (a trial's end appends two events, and each
-    statement costs a few tenths of a millisecond of server time there). The same guarantees:
-    the bump's row lock orders the stream's appends until the transaction commits, and pushes
-    go out on commit. Elsewhere, and for a stream without a row yet, the general path."""
-    if connection.vendor != "postgresql":
-        return streams.append_events(stream, events)
+    """`streams.append_events` in plain SQL: a trial's end appends two events, and on
+    PostgreSQL each statement costs a few tenths of a millisecond of server time, so there the
+    stream's sequence bump and the events' insert are one statement (a data-modifying CTE); on
+    SQLite they are two, without the ORM's compiling. The same guarantees: the bump's row lock
+    orders the stream's appends until the transaction commits, and pushes go out on commit. A
+    stream without a row yet takes the general path, which creates it."""
     for event_type, _payload in events:
         if event_type not in streams.EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
-    rows = ", ".join(["(%s, %s, %s)"] * len(events))
-    parameters: list[Any] = [len(events), stream, len(events), timezone.now()]
-    for place, (event_type, payload) in enumerate(events, start=1):
-        parameters += [place, event_type, _PAYLOAD_FIELD.get_db_prep_save(payload, connection)]
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (event_type, _PAYLOAD_FIELD.get_db_prep_save(payload, connection), created_at)
+        for event_type, payload in events
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH bumped AS (UPDATE {_STREAMS} SET last_seq = last_seq + %s WHERE name = %s "
-            f"RETURNING id, last_seq) INSERT INTO {_EVENTS} (stream_id, seq, type, payload, "
-            "created_at) SELECT bumped.id, bumped.last_seq - %s + event.place, event.kind, "
-            f"event.body, %s FROM bumped CROSS JOIN (VALUES {rows}) AS event (place, kind, body) "
-            "RETURNING seq",
-            parameters,
-        )
-        seqs = sorted(seq for (seq,) in cursor.fetchall())
+        if connection.vendor == "postgresql":
+            seqs = _bump_and_insert(cursor, stream, rows)
+        else:
+            seqs = _bump_then_insert(cursor, stream, rows)
     if not seqs:
         return streams.append_events(stream, events)
     if settings.LIVE_PUSH:
         for seq, (event_type, payload) in zip(seqs, events, strict=True):
             message = streams.event_message(seq, event_type, payload)
             transaction.on_commit(lambda message=message: streams.publish(stream, message))
+    return seqs
+
+
+def _bump_and_insert(cursor, stream: str, rows: list[tuple]) -> list[int]:
+    """PostgreSQL: the events' (type, payload, created_at) rows stored after the stream's
+    sequence bump, in one statement; [] when the stream has no row."""
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    cursor.execute(
+        f"WITH bumped AS (UPDATE {_STREAMS} SET last_seq = last_seq + %s WHERE name = %s "
+        f"RETURNING id, last_seq) INSERT INTO {_EVENTS} (stream_id, seq, type, payload, "
+        "created_at) SELECT bumped.id, bumped.last_seq - %s + event.place, event.kind, "
+        f"event.body, event.created_at FROM bumped CROSS JOIN (VALUES {values}) "
+        "AS event (place, kind, body, created_at) RETURNING seq",
+        [len(rows), stream, len(rows)]
+        + [value for place, row in enumerate(rows, start=1) for value in (place, *row)],
+    )
+    return sorted(seq for (seq,) in cursor.fetchall())
+
+
+def _bump_then_insert(cursor, stream: str, rows: list[tuple]) -> list[int]:
+    """`_bump_and_insert` as two statements (SQLite has no data-modifying CTE)."""
+    cursor.execute(
+        f"UPDATE {_STREAMS} SET last_seq = last_seq + %s WHERE name = %s RETURNING id, last_seq",
+        [len(rows), stream],
+    )
+    bumped = cursor.fetchone()
+    if bumped is None:
+        return []
+    stream_id, last_seq = bumped
+    seqs = list(range(last_seq - len(rows) + 1, last_seq + 1))
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO {_EVENTS} (stream_id, seq, type, payload, created_at) VALUES {values}",
+        [value for seq, row in zip(seqs, rows, strict=True) for value in (stream_id, seq, *row)],
+    )
     return seqs
 
 

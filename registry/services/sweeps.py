@@ -145,12 +145,37 @@ def _json_column(value: str | bytes | None) -> Any:
     return orjson.loads(value) if value is not None else None
 
 
-def _proposal_rows(cursor, sweep_id: int) -> list[ProposalRow]:
-    """Every trial of the sweep as PROPOSAL_FIELDS rows, by number."""
-    cursor.execute(_PROPOSAL_ROWS_SQL, [sweep_id])
+def _run_together(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple]]:
+    """Runs statements in order, each seeing what the ones before it did, and returns each
+    one's rows.
+
+    On PostgreSQL they travel in one round trip: Django's psycopg cursors bind parameters on
+    the client, so one `execute` may carry several statements, whose results come back one
+    after another (`nextset`). Each still takes its own snapshot when it starts, so a read
+    after an UPDATE that waited for a row lock sees what the lock's holder committed.
+    Elsewhere (SQLite, in process; server-side binding) one `execute` each.
+    """
+    if connection.vendor != "postgresql" or connection.features.uses_server_side_binding:
+        results = []
+        for sql, parameters in statements:
+            cursor.execute(sql, parameters)
+            results.append(cursor.fetchall())
+        return results
+    cursor.execute(
+        "; ".join(sql for sql, _parameters in statements),
+        [parameter for _sql, parameters in statements for parameter in parameters],
+    )
+    results = [cursor.fetchall()]
+    while cursor.nextset():
+        results.append(cursor.fetchall())
+    return results
+
+
+def _proposal_rows(rows: list[tuple]) -> list[ProposalRow]:
+    """The rows of _PROPOSAL_ROWS_SQL as PROPOSAL_FIELDS rows."""
     return [
         ProposalRow(number, orjson.loads(params), state, _json_column(values), _json_column(steps))
-        for number, params, state, values, steps in cursor.fetchall()
+        for number, params, state, values, steps in rows
     ]
 
 
@@ -172,12 +197,14 @@ def trial_allocate(
     looks at them (`reads_trials=False`: random search) gets an empty list.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_NUMBER_SQL, [sweep.pk])
-        row = cursor.fetchone()
-        if row is None:
+        statements = [(_TAKE_NUMBER_SQL, [sweep.pk])]
+        if reads_trials:
+            statements.append((_PROPOSAL_ROWS_SQL, [sweep.pk]))
+        taken, *trial_rows = _run_together(cursor, statements)
+        if not taken:
             raise Sweep.DoesNotExist(f"sweep {sweep.pk} does not exist")
-        number = row[0] - 1
-        trials = _proposal_rows(cursor, sweep.pk) if reads_trials else []
+        number = taken[0][0] - 1
+        trials = _proposal_rows(trial_rows[0]) if reads_trials else []
         params = dict(propose(trials, number))
         created_at = timezone.now()
         cursor.execute(
@@ -334,15 +361,21 @@ def trial_finish(
     if intermediate:
         steps = {str(step): float(value) for step, value in intermediate.items()}
         parameters.append(_json_param(steps))
+    finish = _FINISH_SQL.format(intermediate=", intermediate = %s" if intermediate else "")
+    # The sweep's counts and best trial are read after the change, in the same round trip.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _FINISH_SQL.format(intermediate=", intermediate = %s" if intermediate else ""),
-            [*parameters, trial.pk, TrialState.RUNNING],
+        ended_rows, status_rows = _run_together(
+            cursor,
+            [
+                (finish, [*parameters, trial.pk, TrialState.RUNNING]),
+                live.sweep_status_statement(trial.sweep_id, objectives),
+            ],
         )
-        row = cursor.fetchone()
-    if row is None:  # it ended already (or never existed: the ORM says so)
+    if not ended_rows:  # it ended already (or never existed: the ORM says so)
         return _locked_trial(trial.pk)
-    sweep_id, number, run_id, params, steps_text, warm_start, status, error_text, n_trials = row
+    [(sweep_id, number, run_id, params, steps_text, warm_start, status, error_text, n_trials)] = (
+        ended_rows
+    )
     ended = _from_row(
         SweepTrial,
         id=trial.pk,
@@ -365,7 +398,9 @@ def trial_finish(
         n_trials=n_trials,
         objectives=objectives,
     )
-    live.announce_trial_and_status(ended)
+    live.announce_trial_and_status(
+        ended, status=live.sweep_status_from_rows(ended.sweep, status_rows)
+    )
     return ended
 
 
