@@ -132,6 +132,86 @@ def test_each_trial_is_announced_at_start_at_each_epoch_and_at_its_end(owner, ex
     assert len(messages) == 1 + 6 + 1
 
 
+@pytest.mark.django_db
+def test_a_trial_s_end_is_stored_once_and_announced_with_the_counts_and_best_trial(
+    owner, experiment, table
+):
+    sweep = new_sweep(owner, experiment, table, n_trials=3)
+    trials = [
+        services.trial_allocate(sweep=sweep, propose=lambda rows, number: {"width": number})
+        for _index in range(4)
+    ]
+    head = streams.stream_head(streams.sweep_stream(sweep.pk))
+
+    ended = [
+        services.trial_finish(trial=trials[0], state=TrialState.COMPLETE, values=[0.8]),
+        services.trial_finish(trial=trials[1], state=TrialState.COMPLETE, values=[0.9]),
+        services.trial_finish(
+            trial=trials[2], state=TrialState.PRUNED, pruned_at_step=2, intermediate={1: 0.5}
+        ),
+    ]
+    again = services.trial_finish(trial=trials[0], state=TrialState.FAILED)
+    with pytest.raises(InvalidInput, match="finite"):
+        services.trial_finish(trial=trials[3], state=TrialState.COMPLETE, values=[float("nan")])
+    with pytest.raises(InvalidInput, match="1 values"):
+        services.trial_finish(trial=trials[3], state=TrialState.COMPLETE, values=[0.1, 0.2])
+
+    stored = trials_of(sweep)
+    assert [(t.number, t.state, t.values, t.pruned_at_step) for t in stored] == [
+        (0, TrialState.COMPLETE, [0.8], None),
+        (1, TrialState.COMPLETE, [0.9], None),
+        (2, TrialState.PRUNED, None, 2),
+        (3, TrialState.RUNNING, None, None),  # refused values change nothing
+    ]
+    assert stored[2].intermediate == {"1": 0.5}
+    assert [t.primary_value for t in stored] == [0.8, 0.9, None, None]
+    assert [t.ended_at is not None for t in stored] == [True, True, True, False]
+    for returned, row in zip(ended, stored[:3], strict=True):
+        assert (returned.pk, returned.number, returned.state, returned.values) == (
+            row.pk,
+            row.number,
+            row.state,
+            row.values,
+        )
+        assert (returned.params, returned.ended_at) == (row.params, row.ended_at)
+    assert (again.state, again.values) == (TrialState.COMPLETE, [0.8])  # the first end stands
+
+    events = list(
+        StreamEvent.objects.filter(stream__name=streams.sweep_stream(sweep.pk), seq__gt=head)
+        .order_by("seq")
+        .values_list("seq", "type", "payload")
+    )
+    assert [(seq - head, event_type) for seq, event_type, _payload in events] == [
+        (1, "trial"),
+        (2, "status"),
+        (3, "trial"),
+        (4, "status"),
+        (5, "trial"),
+        (6, "status"),
+    ]
+    assert events[4][2] == {
+        "sweep": sweep.pk,
+        "number": 2,
+        "run": None,
+        "state": "pruned",
+        "params": {"width": 2},
+        "values": None,
+        "pruned_at_step": 2,
+    }
+    counts = [
+        (p["n_complete"], p["n_running"], p["n_pruned"]) for _s, t, p in events if t == "status"
+    ]
+    assert counts == [(1, 3, 0), (2, 2, 0), (2, 1, 1)]
+    # The objective is maximised: trial 1's 0.9 is the best once it is there.
+    assert [p["best"]["number"] for _s, t, p in events if t == "status"] == [0, 1, 1]
+    assert events[-1][2]["best"] == {
+        "number": 1,
+        "run": None,
+        "values": [0.9],
+        "params": {"width": 1},
+    }
+
+
 @pytest.mark.django_db(transaction=True)
 def test_stopping_cancels_the_queued_trials_and_resuming_continues_the_numbering(
     owner, experiment, table
