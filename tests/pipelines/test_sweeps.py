@@ -212,6 +212,51 @@ def test_a_trial_s_end_is_stored_once_and_announced_with_the_counts_and_best_tri
     }
 
 
+@pytest.mark.django_db
+def test_a_proposal_sees_every_stored_trial_and_a_failed_one_gives_its_number_back(
+    owner, experiment, table
+):
+    from django.db import transaction
+
+    sweep = new_sweep(owner, experiment, table, n_trials=5)
+    trials = [
+        services.trial_allocate(sweep=sweep, propose=lambda rows, number: {"width": 10 + number})
+        for _index in range(3)
+    ]
+    services.trial_finish(trial=trials[0], state=TrialState.COMPLETE, values=[0.8])
+    services.trial_report_intermediate(trial=trials[1], step=1, value=0.5)
+    services.trial_finish(trial=trials[1], state=TrialState.PRUNED, pruned_at_step=1)
+    seen = []
+
+    def refuse(rows, number):
+        seen.append(([tuple(row) for row in rows], number))
+        raise LookupError("no point left")
+
+    with pytest.raises(LookupError):
+        services.trial_allocate(sweep=sweep, propose=refuse)
+    with transaction.atomic():  # inside a caller's transaction, which goes on
+        with pytest.raises(LookupError):
+            services.trial_allocate(sweep=sweep, propose=refuse)
+        nxt = services.trial_allocate(sweep=sweep, propose=lambda rows, number: {"width": number})
+
+    stored = [
+        (0, {"width": 10}, "complete", [0.8], {}),
+        (1, {"width": 11}, "pruned", None, {"1": 0.5}),
+        (2, {"width": 12}, "running", None, {}),
+    ]
+    assert seen == [(stored, 3), (stored, 3)]
+    assert (nxt.number, nxt.params, nxt.state) == (3, {"width": 3}, TrialState.RUNNING)
+    assert [trial.number for trial in trials_of(sweep)] == [0, 1, 2, 3]
+    sweep.refresh_from_db()
+    assert sweep.next_number == 4
+    assert (
+        services.trial_allocate(
+            sweep=sweep, propose=lambda rows, number: {"width": 0}, reads_trials=False
+        ).number
+        == 4
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_stopping_cancels_the_queued_trials_and_resuming_continues_the_numbering(
     owner, experiment, table
