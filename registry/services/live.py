@@ -95,9 +95,8 @@ def sweep_status_statement(sweep_id: int, objectives: list[dict]) -> tuple[str, 
     """The statement (SQL, parameters) that reads a sweep's trial counts and best trial, for
     `sweep_status_from_rows`: a caller that sends it together with its own statements saves a
     round trip."""
-    maximize = bool(objectives) and objectives[0].get("direction") == "maximize"
-    sql = _STATUS_SQL.format(direction="DESC" if maximize else "ASC")
-    return sql, [sweep_id, sweep_id, TrialState.COMPLETE]
+    direction, best_parameters = _best_parameters(sweep_id, objectives)
+    return _STATUS_SQL.format(direction=direction), [sweep_id, *best_parameters]
 
 
 def sweep_status_from_rows(sweep: Sweep, rows: list[tuple]) -> dict[str, Any]:
@@ -123,20 +122,32 @@ def sweep_status_from_rows(sweep: Sweep, rows: list[tuple]) -> dict[str, Any]:
 
 
 _TRIALS = SweepTrial._meta.db_table
+# The best complete trial: the best primary value first, found by one step down the
+# (sweep, state, primary_value) index whatever the number of trials (ordered by that column
+# alone, the planner needs no statistics to take the index), then the lowest number among the
+# trials that share it. (ORDER BY primary_value, number LIMIT 1 had PostgreSQL sort every
+# complete trial of a fresh table: ~9 ms at 10,000.)
 _BEST_SQL = (
     f'SELECT number, run_id, "values", params FROM {_TRIALS} '
-    "WHERE sweep_id = %s AND state = %s AND primary_value IS NOT NULL "
-    "ORDER BY primary_value {direction}, number LIMIT 1"
+    "WHERE sweep_id = %s AND state = %s AND primary_value = ("
+    f"SELECT primary_value FROM {_TRIALS} WHERE sweep_id = %s AND state = %s "
+    "AND primary_value IS NOT NULL ORDER BY primary_value {direction} LIMIT 1) "
+    "ORDER BY number LIMIT 1"
 )
 # The counts by state and the best trial in one statement: rows (state, count, NULL, ...) and
 # at most one row ('best', number, run, values, params); "best" is no trial state.
 _BEST = "best"
 _STATUS_SQL = (
     f"SELECT state, COUNT(*), NULL, NULL, NULL FROM {_TRIALS} WHERE sweep_id = %s GROUP BY state "
-    f"UNION ALL SELECT * FROM (SELECT '{_BEST}', number, run_id, \"values\", params "
-    f"FROM {_TRIALS} WHERE sweep_id = %s AND state = %s AND primary_value IS NOT NULL "
-    "ORDER BY primary_value {direction}, number LIMIT 1) AS best"
+    f"UNION ALL SELECT * FROM (SELECT '{_BEST}', {_BEST_SQL.removeprefix('SELECT ')}) AS best"
 )
+
+
+def _best_parameters(sweep_id: int, objectives: list[dict]) -> tuple[str, list[Any]]:
+    """The `direction` of _BEST_SQL for the primary objective, and its parameters."""
+    maximize = bool(objectives) and objectives[0].get("direction") == "maximize"
+    complete = TrialState.COMPLETE
+    return ("DESC" if maximize else "ASC"), [sweep_id, complete, sweep_id, complete]
 
 
 def _json(value: Any) -> Any:
@@ -155,12 +166,9 @@ def best_trial_summary(sweep: Sweep) -> dict[str, Any] | None:
     """{number, run, values, params} of the complete trial with the best primary value (its
     `values[0]`, stored as `primary_value`: one walk of an index, whatever the number of
     trials; the lowest number wins a tie)."""
-    maximize = bool(sweep.objectives) and sweep.objectives[0].get("direction") == "maximize"
+    direction, parameters = _best_parameters(sweep.pk, sweep.objectives)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _BEST_SQL.format(direction="DESC" if maximize else "ASC"),
-            [sweep.pk, TrialState.COMPLETE],
-        )
+        cursor.execute(_BEST_SQL.format(direction=direction), parameters)
         return _best_summary(cursor.fetchone())
 
 
