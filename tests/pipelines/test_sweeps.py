@@ -257,6 +257,34 @@ def test_a_proposal_sees_every_stored_trial_and_a_failed_one_gives_its_number_ba
     )
 
 
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+@pytest.mark.django_db
+def test_the_announced_best_trial_is_the_one_search_calls_best_ties_to_the_earliest(
+    owner, experiment, table, direction
+):
+    from pipelines.search import TrialRecord, best_trial
+    from registry.services.live import best_trial_summary, sweep_status_payload
+
+    objective = {"metric": "test_accuracy", "direction": direction}
+    sweep = new_sweep(owner, experiment, table, n_trials=8, objectives=objective)
+    outcomes = [[0.5], [0.7], [0.7], [0.2], None, [0.2], [0.7], None]
+    for number, values in enumerate(outcomes):
+        trial = services.trial_allocate(sweep=sweep, propose=lambda rows, n: {"width": n})
+        if values is not None:
+            services.trial_finish(trial=trial, state=TrialState.COMPLETE, values=values)
+        elif number == 4:
+            services.trial_finish(trial=trial, state=TrialState.PRUNED, pruned_at_step=1)
+
+    records = [
+        TrialRecord(t.number, t.params, t.state, t.values, t.intermediate) for t in trials_of(sweep)
+    ]
+    expected = best_trial(records, [direction])
+    assert expected is not None
+    assert sweep_status_payload(sweep)["best"]["number"] == expected
+    assert best_trial_summary(sweep)["number"] == expected
+    assert sweep_events(sweep, "status")[-1]["best"]["number"] == expected
+
+
 @pytest.mark.django_db(transaction=True)
 def test_stopping_cancels_the_queued_trials_and_resuming_continues_the_numbering(
     owner, experiment, table
