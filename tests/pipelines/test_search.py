@@ -31,6 +31,7 @@ from pipelines.search import (
 from pipelines.search_space import fitted_params, grid_values, prepared_space, sample_params
 from pipelines.search_trials import (
     MODEL_HISTORY_BEST,
+    bare_trial,
     frozen_trials,
     make_study,
     model_history,
@@ -800,3 +801,29 @@ def test_tpe_over_a_space_without_conditions_proposes_what_optuna_s_own_tpe_woul
             space, history, directions=["minimize"], seed=5, number=size
         )
         assert ours == optuna_tpe(history, size), size
+
+
+def test_the_trials_a_study_adopts_unchecked_pass_optuna_s_own_check():
+    """OwnedTrial skips `Study.add_trial`'s check because frozen_trials and bare_trial build
+    valid trials: Optuna's check, run here, agrees."""
+    space = check_space(SPACE)
+    trials = sweep(BayesianSearch(), space, space_loss, seed=3, n_trials=30, parallelism=3)
+    trials[4].state, trials[4].values, trials[4].intermediate = "pruned", None, {1: 2.0, 2: 1.5}
+    trials[6].state, trials[6].values = "failed", None
+    trials[8].values = [float("nan")]
+    trials.append(complete(30, {"lr": 0.01, "width": 64, "optimizer": "adam"}, 0.5, 7.0))
+    built = [
+        *frozen_trials(space, trials, n_objectives=1),
+        *frozen_trials(space, trials, n_objectives=2),
+        bare_trial(optuna.trial.TrialState.COMPLETE, value=0.3, intermediate={1: 0.4}),
+        bare_trial(optuna.trial.TrialState.RUNNING, intermediate={1: 0.4}),
+        bare_trial(optuna.trial.TrialState.FAIL, system_attrs={"completed_rung_0": 0.1}),
+    ]
+    assert {trial.state for trial in built} == {
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.PRUNED,
+        optuna.trial.TrialState.RUNNING,
+        optuna.trial.TrialState.FAIL,
+    }
+    for trial in built:
+        optuna.trial.FrozenTrial._validate(trial)
