@@ -379,11 +379,12 @@ class PreparedSpace:
 
     `fit(params)` is `fitted_params(space, params)`; `distributions` are the Optuna
     distributions of its dimensions, `order` their sampling order, `conditional` whether any
-    dimension has a condition.
+    dimension has a condition, `key` the space's JSON text.
     """
 
-    def __init__(self, space: dict[str, dict]) -> None:
+    def __init__(self, space: dict[str, dict], key: bytes) -> None:
         self.space = space
+        self.key = key  # its JSON text: equal spaces, equal keys
         self.order = sampling_order(space)
         self.distributions = {name: distribution(dimension) for name, dimension in space.items()}
         self.conditional = any("condition" in dimension for dimension in space.values())
@@ -434,7 +435,7 @@ def prepared_space(space: dict[str, dict]) -> PreparedSpace:
     if prepared is None:
         if len(_PREPARED_SPACES) >= _PREPARED_SPACES_LIMIT:
             _PREPARED_SPACES.clear()
-        prepared = _PREPARED_SPACES[key] = PreparedSpace(space)
+        prepared = _PREPARED_SPACES[key] = PreparedSpace(space, key)
     return prepared
 
 
