@@ -10,9 +10,10 @@ params, whichever worker asks, in whatever order the rows come, however often it
 Pruning decisions are made the same way.
 
 The samplers and pruners are Optuna's own; we only translate rows to trials and back. Plain
-Python: no Django. This module is the API the sweeps use; the space (spec, checks, grid,
-define-by-run sampling) is `pipelines.search_space`, and rows as Optuna trials, the best trial
-and the Pareto front are `pipelines.search_trials`.
+Python: no Django. This module is the API the sweeps use; the space's spec and checks are
+`pipelines.search_space`, its define-by-run sampling `pipelines.search_sampling`, its grid
+`pipelines.search_grid`, and rows as Optuna trials, the best trial and the Pareto front are
+`pipelines.search_trials`.
 """
 
 from __future__ import annotations
@@ -30,17 +31,13 @@ from optuna.distributions import BaseDistribution
 from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial, TrialState
 
+from pipelines.search_grid import grid_points_option, grid_size, grid_values
+from pipelines.search_sampling import PreparedSpace, prepared_space, sample_params
 from pipelines.search_space import (
-    PreparedSpace,
     SearchSpaceError,
     check_objectives,
     check_space,
     choice_key,
-    grid_points_option,
-    grid_size,
-    grid_values,
-    prepared_space,
-    sample_params,
 )
 from pipelines.search_trials import (
     TrialRecord,

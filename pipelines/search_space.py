@@ -1,4 +1,5 @@
-"""Search spaces of sweeps: the JSON spec, its checks, its grid, and how a trial samples it.
+"""Search spaces of sweeps: the JSON spec and its checks (sampling: `search_sampling`; the
+grid: `search_grid`).
 
 A space is a JSON object `{name: dimension}`:
 
@@ -22,16 +23,6 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
-import orjson
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
-from optuna.trial import BaseTrial
 
 MAX_DIMENSIONS = 32
 MAX_OBJECTIVES = 3
@@ -176,7 +167,7 @@ def _check_range(field: str, dimension: Mapping, *, integer: bool) -> dict:
             raise SearchSpaceError(f"{field}.step", "a log-scaled dimension takes no step")
         if log and not integer:
             raise SearchSpaceError(f"{field}.step", "a log-scaled float takes no step")
-        if not _whole_steps(high - low, step):
+        if not whole_steps(high - low, step):
             # Optuna would quietly move `high`; the user should know instead.
             raise SearchSpaceError(
                 f"{field}.step", f"high - low must be a whole number of steps of {step}"
@@ -202,7 +193,7 @@ def _number(field: str, value: Any, *, integer: bool) -> int | float:
     return float(value)
 
 
-def _whole_steps(span: float, step: float) -> bool:
+def whole_steps(span: float, step: float) -> bool:
     count = span / step
     return abs(count - round(count)) <= 1e-9 * max(1.0, abs(count))
 
@@ -253,10 +244,10 @@ def _check_conditions(space: dict[str, dict]) -> None:
                 f"{field}.equals", f"{condition['equals']!r} is not one of {parent!r}'s choices"
             )
     for name in space:
-        _depth(space, name)
+        depth(space, name)
 
 
-def _depth(space: dict[str, dict], name: str) -> int:
+def depth(space: dict[str, dict], name: str) -> int:
     """How many conditions stand above `name`; a cycle of conditions is refused."""
     chain = [name]
     while (condition := space[chain[-1]].get("condition")) is not None:
@@ -265,255 +256,3 @@ def _depth(space: dict[str, dict], name: str) -> int:
             raise SearchSpaceError(f"space.{name}.condition.param", f"a cycle: {cycle}")
         chain.append(condition["param"])
     return len(chain) - 1
-
-
-# --- sampling ------------------------------------------------------------------------------
-
-
-def sampling_order(space: dict[str, dict]) -> list[str]:
-    """Names with every parent before its children (otherwise in the spec's order)."""
-    return sorted(space, key=lambda name: _depth(space, name))
-
-
-def is_active(space: dict[str, dict], name: str, params: Mapping[str, Any]) -> bool:
-    """Whether `name` exists for a trial whose parents are `params` (sampled so far)."""
-    condition = space[name].get("condition")
-    if condition is None:
-        return True
-    parent = condition["param"]
-    return parent in params and choice_key(params[parent]) == choice_key(condition["equals"])
-
-
-def sample_params(trial: BaseTrial, space: dict[str, dict]) -> dict[str, Any]:
-    """Suggest the space on an Optuna trial, define-by-run: a child only when its parent says so."""
-    params: dict[str, Any] = {}
-    for name in sampling_order(space):
-        if is_active(space, name, params):
-            params[name] = _suggest(trial, name, space[name])
-    return params
-
-
-def _suggest(trial: BaseTrial, name: str, dimension: dict) -> Any:
-    kind = dimension["type"]
-    if kind == "categorical":
-        return trial.suggest_categorical(name, dimension["choices"])
-    if kind == "int":
-        return trial.suggest_int(
-            name, dimension["low"], dimension["high"], step=dimension["step"], log=dimension["log"]
-        )
-    return trial.suggest_float(
-        name,
-        dimension["low"],
-        dimension["high"],
-        log=dimension["log"],
-        step=dimension.get("step"),
-    )
-
-
-def distribution(dimension: dict) -> BaseDistribution:
-    """The Optuna distribution that `_suggest` draws `dimension` from."""
-    kind = dimension["type"]
-    if kind == "categorical":
-        return CategoricalDistribution(dimension["choices"])
-    if kind == "int":
-        return IntDistribution(
-            dimension["low"], dimension["high"], log=dimension["log"], step=dimension["step"]
-        )
-    return FloatDistribution(
-        dimension["low"], dimension["high"], log=dimension["log"], step=dimension.get("step")
-    )
-
-
-def fitted_params(
-    space: dict[str, dict], params: Mapping[str, Any], *, order: list[str] | None = None
-) -> dict[str, Any] | None:
-    """Stored params restricted to the space, as it would have sampled them; None when they
-    do not fit it.
-
-    Params fit when every parameter that is active for them is there and inside its dimension;
-    the others (a run's params outside the space, a child whose condition does not hold) are
-    dropped. Warm starts from another space or a space edited on resume may not fit; shown to
-    a model, such a trial would shrink the search space it models, so it is left out instead.
-    `order` is `sampling_order(space)`, for callers fitting many trials to one space.
-    """
-    fitted: dict[str, Any] = {}
-    for name in order if order is not None else sampling_order(space):
-        if not is_active(space, name, fitted):
-            continue
-        if name not in params:
-            return None
-        value = _fit(space[name], params[name])
-        if value is _MISSING:
-            return None
-        fitted[name] = value
-    return fitted
-
-
-_MISSING = object()
-
-
-def _fit(dimension: dict, value: Any) -> Any:
-    kind = dimension["type"]
-    if kind == "categorical":
-        for choice in dimension["choices"]:
-            if choice_key(choice) == choice_key(value):
-                return choice
-        return _MISSING
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return _MISSING
-    if not dimension["low"] <= value <= dimension["high"]:
-        return _MISSING
-    step = dimension.get("step")
-    if kind == "int":
-        if not float(value).is_integer() or (int(value) - dimension["low"]) % step:
-            return _MISSING
-        return int(value)
-    if step is not None and not _whole_steps(value - dimension["low"], step):
-        return _MISSING
-    return float(value)
-
-
-class PreparedSpace:
-    """A checked space made ready for fitting many trials to it: what every proposal needs of
-    it, worked out once (see `prepared_space`).
-
-    `fit(params)` is `fitted_params(space, params)`; `distributions` are the Optuna
-    distributions of its dimensions, `order` their sampling order, `conditional` whether any
-    dimension has a condition, `key` the space's JSON text.
-    """
-
-    def __init__(self, space: dict[str, dict], key: bytes) -> None:
-        self.space = space
-        self.key = key  # its JSON text: equal spaces, equal keys
-        self.order = sampling_order(space)
-        self.distributions = {name: distribution(dimension) for name, dimension in space.items()}
-        self.conditional = any("condition" in dimension for dimension in space.values())
-        # A choice's key -> the choice: `_fit`'s walk over the choices as one lookup (the
-        # keys are distinct: `check_space` refuses a choice given twice).
-        self._choices = {
-            name: {choice_key(choice): choice for choice in dimension["choices"]}
-            for name, dimension in space.items()
-            if dimension["type"] == "categorical"
-        }
-
-    def fit(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        """`fitted_params(space, params)`, without re-deriving the space for every trial."""
-        if self.conditional:
-            return fitted_params(self.space, params, order=self.order)
-        fitted: dict[str, Any] = {}
-        for name in self.order:
-            if name not in params:
-                return None
-            value = params[name]
-            choices = self._choices.get(name)
-            if choices is not None:
-                try:
-                    value = choices.get(choice_key(value), _MISSING)
-                except TypeError:  # an unhashable value (a list) is no choice
-                    return None
-            else:
-                value = _fit(self.space[name], value)
-            if value is _MISSING:
-                return None
-            fitted[name] = value
-        return fitted
-
-
-_PREPARED_SPACES: dict[bytes, PreparedSpace] = {}
-_PREPARED_SPACES_LIMIT = 64
-
-
-def prepared_space(space: dict[str, dict]) -> PreparedSpace:
-    """The `PreparedSpace` of a checked space, made once per process per space.
-
-    A sweep's space never changes, and every proposal of the sweep fits every past trial to
-    it. Keyed by the space's JSON text in its own key order (the sampling order follows it), so
-    equal spaces share one entry and a changed space can never get a stale one.
-    """
-    key = orjson.dumps(space)
-    prepared = _PREPARED_SPACES.get(key)
-    if prepared is None:
-        if len(_PREPARED_SPACES) >= _PREPARED_SPACES_LIMIT:
-            _PREPARED_SPACES.clear()
-        prepared = _PREPARED_SPACES[key] = PreparedSpace(space, key)
-    return prepared
-
-
-# --- grid ----------------------------------------------------------------------------------
-
-
-def grid_points_option(options: Mapping[str, Any] | None) -> int:
-    """`options["grid_points"]`: points per float axis without a step (and per long int axis)."""
-    points = (options or {}).get("grid_points", DEFAULT_GRID_POINTS)
-    if isinstance(points, bool) or not isinstance(points, int):
-        raise SearchSpaceError("strategy_options.grid_points", "must be a whole number")
-    if not 2 <= points <= MAX_GRID_POINTS_PER_AXIS:
-        raise SearchSpaceError(
-            "strategy_options.grid_points", f"must be between 2 and {MAX_GRID_POINTS_PER_AXIS}"
-        )
-    return points
-
-
-def grid_values(space: dict[str, dict], options: Mapping[str, Any] | None = None) -> dict:
-    """The grid as `{name: [values]}`: every choice; every int when there are at most
-    `grid_points` of them, else `grid_points` evenly spaced ones; floats on their `step`, else
-    `grid_points` evenly spaced (geometrically when `log`).
-
-    Conditional dimensions are refused: a product grid would give a child values on trials
-    where it does not exist, so the same configuration would be trained several times.
-    """
-    points = grid_points_option(options)
-    for name, dimension in space.items():
-        if "condition" in dimension:
-            raise SearchSpaceError(
-                f"space.{name}.condition",
-                "grid search cannot walk a conditional parameter; use random or bayesian search",
-            )
-    upper_bound = math.prod(_axis_length(dimension, points) for dimension in space.values())
-    if upper_bound > MAX_GRID_SIZE:
-        raise SearchSpaceError(
-            "space", f"the grid has {upper_bound:,} points; at most {MAX_GRID_SIZE:,} are allowed"
-        )
-    return {name: _axis(dimension, points) for name, dimension in space.items()}
-
-
-def grid_size(space: Any, options: Mapping[str, Any] | None = None) -> int:
-    """How many points the grid of `space` has (SearchSpaceError when it cannot be walked)."""
-    values = grid_values(check_space(space), options)
-    return math.prod(len(axis) for axis in values.values())
-
-
-def _axis_length(dimension: dict, points: int) -> int:
-    if dimension["type"] == "categorical":
-        return len(dimension["choices"])
-    step = dimension.get("step")
-    if dimension["type"] == "int":
-        return min((dimension["high"] - dimension["low"]) // step + 1, points)
-    if step is None:
-        return points
-    return round((dimension["high"] - dimension["low"]) / step) + 1
-
-
-def _axis(dimension: dict, points: int) -> list:
-    kind, low, high = dimension["type"], dimension.get("low"), dimension.get("high")
-    if kind == "categorical":
-        return list(dimension["choices"])
-    step = dimension.get("step")
-    if kind == "int":
-        count = (high - low) // step + 1
-        if count <= points:
-            return list(range(low, high + 1, step))
-        if dimension["log"]:
-            return sorted({round(value) for value in np.geomspace(low, high, points)})
-        indices = np.unique(np.linspace(0, count - 1, points).round().astype(int))
-        return [low + int(index) * step for index in indices]
-    if step is not None:
-        count = round((high - low) / step) + 1
-        values = [low + index * step for index in range(count)]
-    elif dimension["log"]:
-        values = list(np.geomspace(low, high, points))
-    else:
-        values = list(np.linspace(low, high, points))
-    # 12 significant digits: 0.30000000000000004 becomes 0.3 in the run config and the page.
-    inner = [min(max(float(f"{value:.12g}"), low), high) for value in values[1:-1]]
-    return [low, *inner, high]

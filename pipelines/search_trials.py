@@ -16,12 +16,8 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from pipelines.search_space import (
-    DIRECTIONS,
-    MAX_OBJECTIVES,
-    SearchSpaceError,
-    prepared_space,
-)
+from pipelines.search_sampling import prepared_space
+from pipelines.search_space import DIRECTIONS, MAX_OBJECTIVES, SearchSpaceError
 
 # Every proposal creates an in-memory study, and Optuna announces each one at INFO.
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines import search
 from pipelines.run_config import check_run_config
-from pipelines.search_space import fitted_params
+from pipelines.search_sampling import fitted_params
 from pipelines.sweep_objectives import (
     OBJECTIVE_METRICS,
     intermediate_history,

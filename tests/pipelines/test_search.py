@@ -28,7 +28,8 @@ from pipelines.search import (
     should_prune,
     strategy_for,
 )
-from pipelines.search_space import fitted_params, grid_values, prepared_space, sample_params
+from pipelines.search_grid import grid_values
+from pipelines.search_sampling import fitted_params, prepared_space, sample_params
 from pipelines.search_trials import (
     MODEL_HISTORY_BEST,
     bare_trial,
