@@ -128,9 +128,7 @@ def test_a_moved_alias_or_a_revoked_token_is_seen_at_once(lane, published, owner
 
 
 @pytest.mark.django_db(transaction=True)
-def test_routes_expire_and_other_queries_and_callers_go_through_django(
-    lane, published, settings
-):
+def test_routes_expire_and_other_queries_and_callers_go_through_django(lane, published, settings):
     settings.PREDICT_ROUTE_CACHE_S = 0.2
     post(lane, published)
     assert answered_by_lane(lambda: post(lane, published))
