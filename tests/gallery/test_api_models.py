@@ -310,9 +310,11 @@ def test_tries_are_counted_in_batches_and_logging_is_bounded_per_second(owner, s
     settings.PREDICTION_LOG_MAX_PER_S = 2
     tries, budget = TryCounter(), LogBudget()
 
-    tries.add(model.pk, 3)  # the first add writes (nothing written yet)
-    tries.add(model.pk, 4)  # within the minute: kept
+    due = tries.add(model.pk, 3)  # the first add is due to be written (nothing written yet)
+    kept = tries.add(model.pk, 4)  # within the minute: kept
+    TryCounter.write(due)
     model.refresh_from_db()
 
+    assert (due, kept) == ({model.pk: 3}, None)
     assert model.n_predictions == 3 and tries.pending == {model.pk: 4}
     assert [budget.take() for _ in range(3)] == [True, True, False]
