@@ -2,7 +2,8 @@
 
 uvicorn with uvloop and httptools: for a small prediction it spends about a third of daphne's
 CPU per request (measured here: an empty ASGI app answers ~6,800 requests/s under uvicorn,
-~2,000 under daphne), and it serves Channels' websockets through the `websockets` package.
+~2,000 under daphne), and it serves Channels' websockets through the `websockets` package
+(its sans-I/O protocol, which uvicorn's plain `websockets` option will soon point at).
 Django's ASGI handler has no lifespan protocol, so it is off. Access lines are left to the
 request log (`canvascraft.request`), which records every error with its request id.
 """
@@ -32,7 +33,7 @@ def server_command(host: str, port: int, *, workers: int = 1, log_level: str = "
         "--http",
         "httptools",
         "--ws",
-        "websockets",
+        "websockets-sansio",
         "--lifespan",
         "off",
         "--no-access-log",
