@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
-from pipelines.serving.errors import FieldError, FieldErrors, InputError, ModelLoadError
+from pipelines.serving.errors import FieldError, InputError, ModelLoadError
 from pipelines.serving.inputs import (
     MAX_BATCH,
     MAX_FILE_BYTES,
@@ -27,7 +27,13 @@ from pipelines.serving.inputs import (
     decode_table_matrix,
     is_numeric_table,
 )
-from pipelines.serving.predictor import CHAIN_PATH, BatchPredictions
+from pipelines.serving.predictor import (
+    CHAIN_PATH,
+    NON_FINITE_FEATURES,
+    NON_FINITE_OUTPUT,
+    BatchPredictions,
+    refuse_non_finite_rows,
+)
 from pipelines.serving.signature import InputSignature
 
 MODEL_PATH = "model/model.onnx"
@@ -194,19 +200,9 @@ class OnnxPredictor:
             graph_input = graph_inputs(self.manifest, self.chain, raw_batch)
         except BrushInputError as error:
             raise InputError([FieldError("inputs", str(error))]) from error
-        errors = FieldErrors()
-        flat = graph_input.reshape(len(graph_input), -1)
-        for index in np.flatnonzero(~np.isfinite(flat).all(axis=1)):
-            errors.add(
-                f"inputs[{index}]",
-                "gives values the model cannot take after preprocessing (infinite or NaN); "
-                "is it far outside the training data?",
-            )
-        errors.raise_if_any()
+        refuse_non_finite_rows(graph_input, message=NON_FINITE_FEATURES)
         output = self.run(graph_input)
-        for index in np.flatnonzero(~np.isfinite(output.reshape(len(output), -1)).all(axis=1)):
-            errors.add(f"inputs[{index}]", "the model's output for this input is not finite")
-        errors.raise_if_any()
+        refuse_non_finite_rows(output, message=NON_FINITE_OUTPUT)
         return self._answers(self._predictions(output))
 
     def _answers(self, predictions: BatchPredictions) -> list[dict[str, Any]]:

@@ -138,19 +138,16 @@ class Predictor:
             features = self.features(raw_batch)
         except BrushInputError as error:  # a request the checks let through but a brush refuses
             raise InputError([FieldError("inputs", str(error))]) from error
-        errors = FieldErrors()
-        flat = features.reshape(len(features), -1)
-        for index in np.flatnonzero(~np.isfinite(flat).all(axis=1)):
-            errors.add(
-                f"inputs[{index}]",
-                "gives values the model cannot take after preprocessing (infinite or NaN); "
-                "is it far outside the training data?",
-            )
-        errors.raise_if_any()
+        refuse_non_finite_rows(features, message=NON_FINITE_FEATURES)
         predictions = self._predict_features(features)
-        for index in _non_finite_rows(predictions):
-            errors.add(f"inputs[{index}]", "the model's output for this input is not finite")
-        errors.raise_if_any()
+        refuse_non_finite_rows(
+            *(
+                array
+                for array in (predictions.values, predictions.probabilities)
+                if array is not None
+            ),
+            message=NON_FINITE_OUTPUT,
+        )
         return self._answers(predictions)
 
     def _answers(self, predictions: BatchPredictions) -> list[dict[str, Any]]:
@@ -169,14 +166,24 @@ class Predictor:
         return answers
 
 
-def _non_finite_rows(predictions: BatchPredictions) -> list[int]:
-    arrays = [predictions.values, predictions.probabilities]
-    bad = set()
+NON_FINITE_FEATURES = (
+    "gives values the model cannot take after preprocessing (infinite or NaN); "
+    "is it far outside the training data?"
+)
+NON_FINITE_OUTPUT = "the model's output for this input is not finite"
+
+
+def refuse_non_finite_rows(*arrays: np.ndarray, message: str) -> None:
+    """InputError naming each input (row) that holds a value that is not finite in any of
+    `arrays` (one row per input), with `message`."""
+    bad: set[int] = set()
     for array in arrays:
-        if array is not None:
-            flat = np.asarray(array, dtype=np.float64).reshape(len(array), -1)
-            bad |= set(np.flatnonzero(~np.isfinite(flat).all(axis=1)).tolist())
-    return sorted(bad)
+        flat = np.asarray(array, dtype=np.float64).reshape(len(array), -1)
+        bad |= set(np.flatnonzero(~np.isfinite(flat).all(axis=1)).tolist())
+    errors = FieldErrors()
+    for index in sorted(bad):
+        errors.add(f"inputs[{index}]", message)
+    errors.raise_if_any()
 
 
 def _check_fit(model: TrainedModel, chain: BrushChain, signature: InputSignature) -> None:
