@@ -204,9 +204,20 @@
     if (!compareTarget || !compareTarget.value) return Promise.resolve(null);
     compareBox.hidden = true;
     compareError.hidden = true;
+    return predictOn(compareTarget.value)
+      .then(function (body) { show(body, compareBox); return body; })
+      .catch(function (error) {
+        compareError.textContent = "Compared model: " + error.message;
+        compareError.hidden = false;
+        return null;
+      });
+  }
+
+  /* The predict API's answer for the panel's input at `url`; a refusal rejects with its message. */
+  function predictOn(url) {
     return gatherInput()
       .then(function (input) {
-        return fetch(compareTarget.value, {
+        return fetch(url, {
           method: "POST",
           credentials: "same-origin",
           headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
@@ -216,14 +227,8 @@
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) throw new Error(errorMessage(body));
-          show(body, compareBox);
           return body;
         });
-      })
-      .catch(function (error) {
-        compareError.textContent = "Compared model: " + error.message;
-        compareError.hidden = false;
-        return null;
       });
   }
 
@@ -380,22 +385,8 @@
   }
 
   function askServer() {
-    return gatherInput()
-      .then(function (input) {
-        return fetch(panel.getAttribute("data-predict-url") + "?" + target.value, {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-          body: JSON.stringify({ inputs: [input] }),
-        });
-      })
-      .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok) throw new Error(errorMessage(body));
-          show(body);
-          return body;
-        });
-      })
+    return predictOn(panel.getAttribute("data-predict-url") + "?" + target.value)
+      .then(function (body) { show(body); return body; })
       .catch(function (error) { showError(error.message); return null; });
   }
 
