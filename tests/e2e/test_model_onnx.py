@@ -20,6 +20,7 @@ from gallery.hosting import host_for
 from gallery.vendor import ort_available
 from registry import artifact_store
 from registry.models import ModelVersion, ModelVersionFile, RegisteredModel
+from tests.e2e.test_model_pages import _draw_a_one
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -71,18 +72,6 @@ def wine(settings, tmp_path, monkeypatch):
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
     _seed_only(monkeypatch, WINE)
     return _with_export(WINE)
-
-
-def _draw_a_one(page) -> None:
-    """A vertical stroke down the middle of the pad, as a person would draw a 1."""
-    pad = page.locator("[data-draw-pad]")
-    box = pad.bounding_box()
-    x = box["x"] + box["width"] * 0.5
-    page.mouse.move(x, box["y"] + box["height"] * 0.15)
-    page.mouse.down()
-    for step in range(1, 21):
-        page.mouse.move(x, box["y"] + box["height"] * (0.15 + 0.7 * step / 20))
-    page.mouse.up()
 
 
 def _browser_predict(page, files_url: str, input_js: str) -> dict:

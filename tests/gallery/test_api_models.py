@@ -4,7 +4,6 @@ refusals a script relies on."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 
@@ -15,23 +14,14 @@ import pytest
 from pipelines.brushes import BrushChain
 from pipelines.runner import execute_run
 from pipelines.training.model import TrainedModel
-from registry import artifact_store, services
+from registry import artifact_store
 from registry.models import AliasMove, ModelVersion, PredictionLog, RegisteredModel, Run
-from tests.gallery.test_api_training import WINE_LIKE_CSV, config_for
+from tests.gallery import test_api_training
+from tests.gallery.test_api_training import config_for
+
+table = test_api_training.table  # the wine-notes fixture, shared
 
 ROWS = [{"alcohol": 12.3, "hue": 0.9}, {"alcohol": 13.5, "hue": 1.3}, {"alcohol": 12.0, "hue": 0.5}]
-
-
-@pytest.fixture
-def table(owner):
-    _dataset, version = services.dataset_create(
-        owner=owner,
-        name="wine notes",
-        modality="tabular",
-        upload=io.BytesIO(WINE_LIKE_CSV.encode()),
-        original_name="wine.csv",
-    )
-    return version
 
 
 def trained(client, experiment, table, **changes) -> int:

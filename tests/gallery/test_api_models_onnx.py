@@ -12,26 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from gallery import hosting
-from registry import artifact_store, services
+from registry import artifact_store
 from registry.models import ModelVersion, ModelVersionFile, PredictionLog
+from tests.gallery import test_api_training
 from tests.gallery.test_api_models import ROWS, trained
-from tests.gallery.test_api_training import WINE_LIKE_CSV
+
+table = test_api_training.table  # the wine-notes fixture, shared
 
 ONNX_FILES = {"model/model.onnx", "model/onnx.json"}
 MLP = {"template": "mlp", "params": {"epochs": 3, "hidden_units": [16]}}
-
-
-@pytest.fixture
-def table(owner):
-    """The wine-like table of tests/gallery/test_api_models.py (its fixture, made here)."""
-    _dataset, version = services.dataset_create(
-        owner=owner,
-        name="wine notes",
-        modality="tabular",
-        upload=io.BytesIO(WINE_LIKE_CSV.encode()),
-        original_name="wine.csv",
-    )
-    return version
 
 
 def predicted(client, runtime: str | None, rows=ROWS):

@@ -108,8 +108,7 @@ def test_seed_demo_leaves_an_existing_demo_password_alone(db, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_register_model_and_set_alias_publish_move_and_roll_back(owner, experiment):
-    from tests.gallery.test_api_models import WINE_LIKE_CSV
-    from tests.gallery.test_api_training import config_for
+    from tests.gallery.test_api_training import WINE_LIKE_CSV, config_for
 
     _dataset, table = services.dataset_create(
         owner=owner,

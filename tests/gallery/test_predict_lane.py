@@ -15,8 +15,11 @@ from gallery import predict_lane
 from gallery.predict_lane import PredictLane
 from registry import services
 from registry.models import ApiToken, PredictionLog
+from tests.gallery import test_api_training
 from tests.gallery.test_api_models import ROWS, trained
-from tests.gallery.test_api_models_onnx import MLP, table  # noqa: F401  (the fixture)
+from tests.gallery.test_api_models_onnx import MLP
+
+table = test_api_training.table  # the wine-notes fixture, shared
 
 PATH = "/api/v1/models/wine-notes/predict/"
 
@@ -29,7 +32,7 @@ def lane():
 
 
 @pytest.fixture
-def published(owner, owner_client, experiment, table):  # noqa: F811  (the fixture)
+def published(owner, owner_client, experiment, table):
     """wine-notes with versions 1 and 2 (small networks with ONNX exports), production on 1."""
     for _ in range(2):
         run_id = trained(owner_client, experiment, table, **MLP)
