@@ -8,9 +8,9 @@ has no ONNX export yet, e.g. those published before exports existed; one line pe
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from canvascraft.command_users import user_named
 from gallery import model_selectors
 from pipelines.publishing import ONNX_PATHS, export_version_onnx
 from registry.errors import RegistryError
@@ -36,9 +36,7 @@ class Command(BaseCommand):
             return
         if name is None or version is None:
             raise CommandError("give NAME and VERSION, or --all")
-        owner = get_user_model().objects.filter(username=user).first()
-        if owner is None:
-            raise CommandError(f"no user named {user!r}")
+        owner = user_named(user)
         model = RegisteredModel.objects.filter(name=name, owner=owner).first()
         if model is None:
             raise CommandError(f"no model {name!r} of {user}")

@@ -4,9 +4,9 @@ publish a succeeded run as the next version of model NAME (created on first use)
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from canvascraft.command_users import user_named
 from pipelines.publishing import publish_run
 from registry.errors import RegistryError
 from registry.models import Run
@@ -23,9 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--public", action="store_true", help="Make the model public.")
 
     def handle(self, *args, name: str, run_id: int, user: str, description: str, public, **_):
-        owner = get_user_model().objects.filter(username=user).first()
-        if owner is None:
-            raise CommandError(f"no user named {user!r}")
+        owner = user_named(user)
         run = Run.objects.filter(pk=run_id, owner=owner).first()
         if run is None:
             raise CommandError(f"no run {run_id} of {user}")

@@ -4,9 +4,9 @@ last move. Each move is recorded in the model's alias history."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from canvascraft.command_users import user_named
 from gallery import model_selectors
 from registry import services
 from registry.errors import RegistryError
@@ -27,9 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, name, alias, version, rollback, reason, user, **options):
         if rollback == (version is not None):
             raise CommandError("give a VERSION, or --rollback, not both")
-        mover = get_user_model().objects.filter(username=user).first()
-        if mover is None:
-            raise CommandError(f"no user named {user!r}")
+        mover = user_named(user)
         try:
             model = model_selectors.model_owned_by(mover, name)
             if rollback:

@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from canvascraft.command_users import user_named
 from pipelines.sweeps import create_sweep
 from registry import services
 from registry.errors import RegistryError
@@ -54,9 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="Follow the sweep until it ends.")
 
     def handle(self, *args, config_file: Path, user: str, wait: bool, **options):
-        owner = get_user_model().objects.filter(username=user).first()
-        if owner is None:
-            raise CommandError(f"no user named {user!r}")
+        owner = user_named(user)
         request = self._read(config_file)
         try:
             with transaction.atomic():  # a refused request leaves no experiment behind either

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from canvascraft.command_users import user_named
 from pipelines.services import start_run
 from registry import services
 from registry.errors import RegistryError
@@ -34,9 +34,7 @@ class Command(BaseCommand):
         mode.add_argument("--sync", action="store_true", help="Train in this process.")
 
     def handle(self, *args, config_file: Path, user: str, wait: bool, sync: bool, **options):
-        owner = get_user_model().objects.filter(username=user).first()
-        if owner is None:
-            raise CommandError(f"no user named {user!r}")
+        owner = user_named(user)
         try:
             request = json.loads(config_file.read_text())
         except (OSError, json.JSONDecodeError) as error:

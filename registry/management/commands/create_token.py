@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from canvascraft.command_users import user_named
 from registry.errors import RegistryError
 from registry.services import api_token_create
 
@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="created from the shell", help="Token label.")
 
     def handle(self, *args, username: str, name: str, **options) -> None:
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"no user named {username!r}")
+        user = user_named(username)
         if not user.is_active:
             raise CommandError(f"user {username!r} is inactive")
         try:
