@@ -14,7 +14,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from PIL import Image
 
 from pipelines.brushes import BrushChain
@@ -39,14 +38,6 @@ DEFAULT_TABLE_CHAIN = [
     {"name": "one_hot", "params": {}},
     {"name": "standard_scaler", "params": {}},
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def fitted_files(raw, targets, chain_config, template, params, *, task="classification"):

@@ -9,9 +9,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile
-import torch
 
 from pipelines.brushes import BrushChain
 from pipelines.serving import Predictor, signature_for
@@ -33,14 +31,6 @@ SPECTROGRAM = [
         },
     }
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def tone_files(n_clips: int) -> tuple[list[bytes], np.ndarray]:

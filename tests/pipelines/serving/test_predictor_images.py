@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from pipelines.brushes import BrushChain
@@ -24,14 +23,6 @@ RESIZED = [
     {"name": "image_resize", "params": {"height": 8, "width": 8, "channels": 1}},
     {"name": "image_normalize"},
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def picture_files(n_images: int, *, same_size: bool) -> tuple[list[bytes], np.ndarray]:

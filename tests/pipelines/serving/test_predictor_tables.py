@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from pipelines.brushes import BrushChain
 from pipelines.serving import (
@@ -31,14 +30,6 @@ from tests.pipelines.training.samples import Recorder
 
 SPECIES = ["setosa", "versicolor", "virginica"]
 CHAIN = [{"name": "standard_scaler"}, {"name": "one_hot"}]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def write_flowers(path: Path, n_rows: int = 60) -> dict:
