@@ -1,5 +1,5 @@
 """A creator watches a real training live: a qcluster worker trains an MLP on the demo digits
-while the run page (served by daphne, fed by the run's websocket stream) grows its charts,
+while the run page (served by uvicorn, fed by the run's websocket stream) grows its charts,
 moves its progress bar and ETA and appends to its log, without reloading until the run ends;
 the experiment page's badge flips to Succeeded by itself.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,6 +163,7 @@ def test_the_run_page_grows_its_charts_while_a_real_run_trains(page, live_studio
     # The end: the page reloads once, by itself, and shows the result rendered by the server.
     page.wait_for_selector(".stat-hero", timeout=TRAINING_TIMEOUT_MS)  # only the server renders it
     assert live_studio.status(run_id) == "succeeded"
+    _wait_for_the_load_event(page, loads)
     assert loads == [page.url]
     assert page.evaluate("window.__sameDocument") is None
     assert page.locator("[data-live-status]").inner_text() == "Succeeded"
@@ -172,6 +174,15 @@ def test_the_run_page_grows_its_charts_while_a_real_run_trains(page, live_studio
     )
     assert _points(page, "val_loss") == 60
     _screenshot(page, screenshot, "42-live-run-finished")
+
+
+def _wait_for_the_load_event(page, loads: list[str]) -> None:
+    """The server's markup shows before the reloaded page's "load" event reaches Python; wait
+    for that event (up to 10 s) so that the one-reload check does not race it."""
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + 10
+    while not loads and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
 
 
 def _hover_the_chart(page, key: str) -> None:
