@@ -10,7 +10,7 @@ import pandas as pd
 from pipelines.brushes.errors import BrushConfigError, BrushInputError
 from pipelines.brushes.params import columns_property, object_schema
 from pipelines.brushes.registry import register
-from pipelines.brushes.tabular.base import TabularBrush, is_numeric_column
+from pipelines.brushes.tabular.base import TabularBrush, columns_of, is_numeric_column
 
 NUMERIC_STRATEGIES = ("mean", "median")
 
@@ -87,6 +87,6 @@ class ImputeBrush(TabularBrush):
 
     def _transform(self, data: pd.DataFrame) -> pd.DataFrame:
         self._require_columns(data, self.columns_)
-        if not self.columns_ or not data[self.columns_].isna().to_numpy().any():
+        if not self.columns_ or not columns_of(data, self.columns_).isna().to_numpy().any():
             return data  # nothing to fill (most prediction requests): skip pandas' per-column work
         return data.fillna(value=self.fill_values_)

@@ -65,6 +65,8 @@ class OneHotBrush(TabularBrush):
     def _transform(self, data: pd.DataFrame) -> pd.DataFrame:
         self._require_columns(data, self.columns_)
         self._require_complete(data, self.columns_)
+        if not self.columns_:
+            return data  # a table of numbers: nothing to encode, and no copy to make
         blocks = [data.drop(columns=self.columns_)]
         for column in self.columns_:
             labels = data[column].astype(str).to_numpy(dtype=object)
