@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.training import forests
 from pipelines.training.errors import TrainingDataError
 
 # Samples per forward pass at prediction: large enough to amortise overhead, small enough that a
@@ -95,11 +96,11 @@ class TrainedModel:
         if self.task == "classification":
             if self.family == "torch":
                 return self._network_outputs(features).argmax(axis=1).astype(np.int64)
-            return self.estimator.predict(self._flat(features)).astype(np.int64)
+            return forests.predict(self.estimator, self._flat(features)).astype(np.int64)
         if self.family == "torch":
             standardised = self._network_outputs(features)[:, 0]
         else:
-            standardised = self.estimator.predict(self._flat(features))
+            standardised = forests.predict(self.estimator, self._flat(features))
         return (standardised * self.target_std + self.target_mean).astype(np.float32)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray | None:
@@ -117,8 +118,8 @@ class TrainedModel:
         # estimators (e.g. logistic regression on float32 input) sum to 1 only within float32
         # rounding, so rows are renormalised in float64.
         probabilities = np.zeros((len(features), self.n_classes), dtype=np.float64)
-        probabilities[:, self.estimator.classes_] = self.estimator.predict_proba(
-            self._flat(features)
+        probabilities[:, self.estimator.classes_] = forests.predict_proba(
+            self.estimator, self._flat(features)
         )
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
