@@ -21,7 +21,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from canvascraft.server import server_command
+from canvascraft.server import server_command, server_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -111,7 +111,7 @@ class Studio:
         server = subprocess.Popen(
             server_command("127.0.0.1", port, workers=workers),
             cwd=ROOT,
-            env=self.env,
+            env=server_environment(self.env),
             start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from canvascraft.server import server_command
+from canvascraft.server import server_command, server_environment
 
 GRACE_S = 10
 
@@ -41,8 +41,9 @@ class Command(BaseCommand):
         commands = {"web": server_command(host, port, workers=web_workers)}
         if not no_worker:
             commands["worker"] = [python, "manage.py", "qcluster"]
+        environments = {"web": server_environment(os.environ), "worker": os.environ.copy()}
         processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=os.environ.copy())
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=environments[name])
             for name, command in commands.items()
         }
         stopping = False
