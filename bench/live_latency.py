@@ -5,17 +5,18 @@
     .venv/bin/python bench/live_latency.py --mode embedded --tail-ms 50   # another tail interval
 
 Each mode gets a private studio (`tests.studio.Studio`: its own data dir and SQLite file, or a
-fresh PostgreSQL database with `--database postgres`) and a real ASGI server (daphne). A
-separate process — not the web server — calls `registry.services.run_log_metrics`, the service
-the training worker's metric writer calls, at a steady rate (one point per batch), with its
-wall-clock send time (`time.time()` just before the call) as the value and the batch number as
-the step. Websocket clients in this process, authenticated with an API token, note the arrival
-time of each point; the delay is arrival minus send, so it covers the write, the commit, the
-way to the web process (database tail, or the Redis push on commit), the consumer and the
-socket. Figures: p50 and p99 over all points, with one client and with 100 clients on the same
-run, and whether every client got every point once and in order (steps 0..n-1, `seq` without
-gaps or repeats). Also printed: the five slowest points, the CPU seconds the server and the
-clients used meanwhile, and how long `run_log_metrics` took in the logger (commit included).
+fresh PostgreSQL database with `--database postgres`) and a real ASGI server (uvicorn, as `make
+run` serves). A separate process — not the web server — calls
+`registry.services.run_log_metrics`, the service the training worker's metric writer calls, at a
+steady rate (one point per batch), with its wall-clock send time (`time.time()` just before the
+call) as the value and the batch number as the step. Websocket clients in this process,
+authenticated with an API token, note the arrival time of each point; the delay is arrival minus
+send, so it covers the write, the commit, the way to the web process (database tail, or the
+Redis push on commit), the consumer and the socket. Figures: p50 and p99 over all points, with
+one client and with 100 clients on the same run, and whether every client got every point once
+and in order (steps 0..n-1, `seq` without gaps or repeats). Also printed: the five slowest
+points, the CPU seconds the server and the clients used meanwhile, and how long
+`run_log_metrics` took in the logger (commit included).
 
 Before its first point the logger announces a progress phase, as a training worker does before
 its first epoch, so a process's one-off first push (imports, a thread, a Redis connection:

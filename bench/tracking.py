@@ -3,10 +3,10 @@
     .venv/bin/python bench/tracking.py                 # both databases (PostgreSQL if it answers)
     .venv/bin/python bench/tracking.py --database sqlite
 
-Each database gets a fresh schema, a real ASGI server (daphne) on a free local port and a
-keep-alive HTTP client, so the HTTP figures include parsing, validation, auth, JSON and the
-socket. Figures are medians of several repetitions. Goals and MLflow 3.17 figures, measured on
-the same kind of 2-core machine, are printed beside ours.
+Each database gets a fresh schema, a real ASGI server (uvicorn, as `make run` serves) on a free
+local port and a keep-alive HTTP client, so the HTTP figures include parsing, validation, auth,
+JSON and the socket. Figures are medians of several repetitions. Goals and MLflow 3.17 figures,
+measured on the same kind of 2-core machine, are printed beside ours.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def run_one_database() -> dict[str, float]:
     import orjson
     from django.contrib.auth.models import User
 
+    from canvascraft.server import server_command, server_environment
     from registry import selectors, services
 
     user = User.objects.create_user("bench", password="bench-password-123")
@@ -131,18 +132,9 @@ def run_one_database() -> dict[str, float]:
 
     port = _free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "canvascraft.asgi:application",
-        ],
+        server_command("127.0.0.1", port),
         cwd=ROOT,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        env=server_environment({**os.environ, "LOG_LEVEL": "WARNING"}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
