@@ -16,6 +16,7 @@ from pipelines.runner import execute_run
 from pipelines.training.model import TrainedModel
 from registry import artifact_store
 from registry.models import AliasMove, ModelVersion, PredictionLog, RegisteredModel, Run
+from tests.clients import signed_in
 from tests.gallery import test_api_training
 from tests.gallery.test_api_training import config_for
 
@@ -252,11 +253,7 @@ def test_moving_an_alias_loads_its_version_before_the_first_request(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_3d_view_data_projects_the_dataset_for_those_who_may_see_it(published, owner, stranger):
-    from django.test import Client
-
-    owner_pages, stranger_pages = Client(), Client()
-    owner_pages.force_login(owner)
-    stranger_pages.force_login(stranger)
+    owner_pages, stranger_pages = signed_in(owner), signed_in(stranger)
 
     data = owner_pages.get("/models/wine-notes/embedding.json?space=features").json()
     forest = owner_pages.get("/models/wine-notes/embedding.json?space=penultimate")

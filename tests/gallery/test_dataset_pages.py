@@ -18,6 +18,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from registry import services
 from registry.models import Dataset, DatasetVersion
+from tests.clients import signed_in
 from tests.dataset_files import (
     IRIS_LIKE_CSV,
     audio_zip,
@@ -29,12 +30,6 @@ from tests.dataset_files import (
 
 pytestmark = pytest.mark.django_db
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def upload(data: bytes, name: str) -> SimpleUploadedFile:

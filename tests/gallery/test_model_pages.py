@@ -15,14 +15,9 @@ from pytest_django.asserts import assertContains, assertNotContains
 from registry import services
 from registry.models import AliasMove, RegisteredModel, RunStatus
 from registry.services.published import VersionContent
+from tests.clients import signed_in
 from tests.factories import ExperimentFactory, RunFactory
 from tests.registry.test_services_published import MODEL_FILES
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def publish(owner, name, *, accuracy=0.9, visibility="private", task="classification"):

@@ -17,6 +17,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from registry.models import ApiToken, Experiment, RunStatus
 from registry.services import check_metric_batch, run_finish, run_log_artifact, run_log_metrics
+from tests.clients import signed_in
 from tests.factories import PASSWORD, ExperimentFactory, RunFactory
 
 TEMPLATES_DIR = Path(django_settings.BASE_DIR) / "templates"
@@ -34,12 +35,6 @@ MISSING = [name for name in PAGES if not (TEMPLATES_DIR / name).is_file()]
 
 pytestmark = pytest.mark.django_db
 needs_templates = pytest.mark.skipif(bool(MISSING), reason=f"templates not written yet: {MISSING}")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def log(run, **values: float) -> None:

@@ -20,16 +20,11 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from gallery.sweep_views import format_duration, format_param, format_value
 from registry.models import RunStatus, Sweep, SweepStatus, SweepTrial, TrialState
+from tests.clients import signed_in
 from tests.sweep_helpers import base_config, diagonal_table
 from tests.sweep_rows import LOSS, SIZE, make_sweep, trial_params, trial_values
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

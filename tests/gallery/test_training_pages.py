@@ -17,6 +17,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from registry import services
 from registry.models import Experiment, Run, RunStatus
+from tests.clients import signed_in
 from tests.dataset_files import IRIS_LIKE_CSV, image_zip
 from tests.factories import ExperimentFactory, RunFactory
 
@@ -26,12 +27,6 @@ BRUSHES = [
     {"name": "impute", "params": {"strategy": "median"}},
     {"name": "standard_scaler", "params": {}},
 ]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def create_dataset(owner, modality: str, data: bytes, name: str, **extra):

@@ -12,7 +12,6 @@ import wave
 import numpy as np
 import pytest
 import torch
-from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -38,6 +37,7 @@ from pipelines.training.samples import (
 from pipelines.training.templates import check_params, get_template
 from pipelines.training.torch_loop import TorchRun
 from pipelines.training.trainer import train
+from tests.clients import signed_in
 from tests.pipelines.training.samples import LABEL_NAMES, tiny_data
 
 
@@ -343,8 +343,7 @@ def test_a_training_run_streams_samples_and_its_page_shows_the_newest(owner, set
     assert newest["url"] == f"/api/v1/runs/{run.pk}/artifacts/{picture.pk}/"
     assert (newest["kind"], newest["columns"], len(newest["items"])) == ("image", 4, 4)
     assert {item["label"] for item in newest["items"]} <= {"cats", "dogs", "owls"}
-    client = Client()
-    client.force_login(owner)
+    client = signed_in(owner)
     page = client.get(reverse("gallery:run", args=[run.pk])).content.decode()
     assert "data-live-sample" in page and "epoch 3" in page
     assert f'src="{newest["url"]}"' in page
@@ -358,8 +357,7 @@ def test_the_run_page_waits_for_a_first_sample_and_shows_table_items(experiment,
 
     studio = RunFactory(experiment=experiment, config={"template": "mlp", "dataset_version": 0})
     script = RunFactory(experiment=experiment)
-    client = Client()
-    client.force_login(owner)
+    client = signed_in(owner)
 
     waiting = client.get(reverse("gallery:run", args=[studio.pk])).content.decode()
     services.run_log_sample(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from registry import services
 from registry.models import PromotionRequest, PromotionStatus, WebhookDelivery
 from registry.services import webhooks
+from tests.clients import signed_in
 from tests.factories import UserFactory
 from tests.registry.test_services_published import publish, trained_run
 
@@ -18,9 +19,7 @@ from tests.registry.test_services_published import publish, trained_run
 @pytest.fixture
 def operator_pages(db) -> Client:
     operator = UserFactory(username="oscar_operator", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(operator)
-    return client
+    return signed_in(operator)
 
 
 @pytest.fixture
