@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
-from canvascraft.asgi import application
 from gallery.live import tails
 from registry import services, streams
 from registry.models import RunStatus, StreamEvent
+from tests.clients import signed_in
 from tests.factories import ExperimentFactory, UserFactory
+from tests.gallery.sockets import (
+    Header,
+    closed_with,
+    connect,
+    open_socket,
+    receive,
+    receive_until,
+    token_of,
+)
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -38,46 +44,14 @@ def owner_run(owner):
 
 
 @pytest.fixture
-def token_header(owner) -> tuple[bytes, bytes]:
-    _, key = services.api_token_create(user=owner, name="live")
-    return (b"authorization", f"Token {key}".encode())
+def token_header(owner) -> Header:
+    return token_of(owner)
 
 
 @pytest.fixture
-def session_cookie(owner) -> tuple[bytes, bytes]:
-    client = Client()
-    client.force_login(owner)
+def session_cookie(owner) -> Header:
+    client = signed_in(owner)
     return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
-
-
-async def open_socket(
-    path: str, *headers: tuple[bytes, bytes]
-) -> tuple[WebsocketCommunicator, bool, int | None]:
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
-    connected, code = await communicator.connect(timeout=5)
-    return communicator, connected, code
-
-
-async def receive(communicator: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await communicator.receive_from(timeout=timeout))
-
-
-async def receive_until(
-    communicator: WebsocketCommunicator, done: Callable[[list[dict]], bool], timeout: float = 10
-) -> list[dict]:
-    messages: list[dict] = []
-    async with asyncio.timeout(timeout):
-        while not done(messages):
-            messages.append(await receive(communicator, timeout=timeout))
-    return messages
-
-
-async def closed_with(communicator: WebsocketCommunicator) -> int:
-    output = await communicator.receive_output(timeout=5)
-    while output["type"] != "websocket.close":
-        output = await communicator.receive_output(timeout=5)
-    await communicator.disconnect()  # what a real server tells the consumer next
-    return output["code"]
 
 
 def snapshot_done(messages: list[dict]) -> bool:
@@ -92,7 +66,7 @@ append_log = sync_to_async(lambda run, lines: services.run_append_log(run_id=run
 
 # --- who may connect ----------------------------------------------------------------------------
 async def test_an_anonymous_client_is_told_why_and_closed(owner_run):
-    communicator, _connected, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", SAME_ORIGIN)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", SAME_ORIGIN)
 
     error = await receive(communicator)
     assert (error["type"], error["code"]) == ("error", "not_authenticated")
@@ -101,14 +75,14 @@ async def test_an_anonymous_client_is_told_why_and_closed(owner_run):
 
 async def test_a_revoked_or_wrong_token_is_not_authenticated(owner_run):
     header = (b"authorization", b"Token not-a-real-key")
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", header)
 
     assert (await receive(communicator))["code"] == "not_authenticated"
     assert await closed_with(communicator) == 4401
 
 
 async def test_a_script_with_a_token_and_no_origin_gets_the_stream(owner_run, token_header):
-    communicator, connected, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator, connected, _ = await connect(f"/ws/runs/{owner_run.pk}/", token_header)
 
     messages = await receive_until(communicator, snapshot_done)
     assert connected
@@ -118,7 +92,7 @@ async def test_a_script_with_a_token_and_no_origin_gets_the_stream(owner_run, to
 
 
 async def test_a_browser_session_from_our_origin_gets_the_stream(owner_run, session_cookie):
-    communicator, connected, _ = await open_socket(
+    communicator, connected, _ = await connect(
         f"/ws/runs/{owner_run.pk}/", SAME_ORIGIN, session_cookie
     )
 
@@ -131,7 +105,7 @@ async def test_a_page_of_another_site_cannot_open_a_socket_with_our_cookie(
     owner_run, session_cookie
 ):
     evil = (b"origin", b"https://evil.example")
-    _communicator, connected, code = await open_socket(
+    _communicator, connected, code = await connect(
         f"/ws/runs/{owner_run.pk}/", evil, session_cookie
     )
 
@@ -140,10 +114,9 @@ async def test_a_page_of_another_site_cannot_open_a_socket_with_our_cookie(
 
 
 async def test_someone_else_s_run_and_a_missing_run_look_the_same(owner_run, stranger):
-    _, key = await sync_to_async(services.api_token_create)(user=stranger, name="s")
-    header = (b"authorization", f"Token {key}".encode())
+    header = await sync_to_async(token_of)(stranger)
     for path in (f"/ws/runs/{owner_run.pk}/", "/ws/runs/999999/"):
-        communicator, _, _ = await open_socket(path, header)
+        communicator = await open_socket(path, header)
 
         error = await receive(communicator)
         assert error["code"] == "not_found"
@@ -151,14 +124,14 @@ async def test_someone_else_s_run_and_a_missing_run_look_the_same(owner_run, str
 
 
 async def test_a_cursor_that_is_not_a_number_is_a_bad_request(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/?after=soon", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/?after=soon", token_header)
 
     assert (await receive(communicator))["code"] == "invalid"
     assert await closed_with(communicator) == 4400
 
 
 async def test_a_client_that_floods_is_closed(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     await receive_until(communicator, snapshot_done)
 
     for _ in range(30):
@@ -177,7 +150,7 @@ async def test_a_client_that_floods_is_closed(owner_run, token_header):
 
 
 async def test_a_ping_is_answered_with_the_last_sequence_sent(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     snapshot = await receive_until(communicator, snapshot_done)
 
     await communicator.send_to(text_data='{"type": "ping"}')
@@ -194,7 +167,7 @@ async def test_the_snapshot_shows_what_is_stored_then_each_new_event_follows(
         owner_run, [{"key": "val_loss", "step": s, "value": 1 / (s + 1)} for s in range(3)]
     )
     await append_log(owner_run, ["epoch 1/3", "epoch 2/3"])
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
 
     snapshot = await receive_until(communicator, snapshot_done)
     head = await sync_to_async(streams.stream_head)(streams.run_stream(owner_run.pk))
@@ -215,7 +188,7 @@ async def test_the_snapshot_shows_what_is_stored_then_each_new_event_follows(
 
 
 async def test_a_reconnecting_client_gets_exactly_the_gap(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     snapshot = await receive_until(communicator, snapshot_done)
     last_seen = snapshot[0]["seq"]
     await log_metrics(owner_run, [{"key": "loss", "step": 0, "value": 3.0}])
@@ -230,9 +203,7 @@ async def test_a_reconnecting_client_gets_exactly_the_gap(owner_run, token_heade
     await append_log(owner_run, ["away"])
     await sync_to_async(services.run_finish)(run=owner_run, status=RunStatus.SUCCEEDED)
 
-    communicator, _, _ = await open_socket(
-        f"/ws/runs/{owner_run.pk}/?after={last_seen}", token_header
-    )
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/?after={last_seen}", token_header)
     gap = await receive_until(communicator, lambda ms: ms and ms[-1]["type"] == "status")
 
     assert [m["seq"] for m in gap] == list(range(last_seen + 1, last_seen + 6))
@@ -245,7 +216,7 @@ async def test_a_reconnecting_client_gets_exactly_the_gap(owner_run, token_heade
 
 
 async def test_a_cursor_from_the_future_gets_a_fresh_snapshot(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/?after=10000", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/?after=10000", token_header)
 
     messages = await receive_until(communicator, snapshot_done)
 
@@ -257,7 +228,7 @@ async def test_an_event_pushed_out_of_order_makes_the_consumer_read_the_gap(
     owner_run, token_header, settings
 ):
     settings.LIVE_TAIL_INTERVAL_MS = 60_000  # no tail: only what we push arrives
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     head = (await receive_until(communicator, snapshot_done))[0]["seq"]
     await log_metrics(owner_run, [{"key": "loss", "step": 0, "value": 1.0}])
     await append_log(owner_run, ["second"])
@@ -277,7 +248,7 @@ async def test_an_event_pushed_out_of_order_makes_the_consumer_read_the_gap(
 
 
 async def test_a_big_batch_arrives_as_points_read_back_from_the_database(owner_run, token_header):
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     await receive_until(communicator, snapshot_done)
     n = streams.INLINE_METRIC_POINTS + 500
 
@@ -297,7 +268,7 @@ async def test_a_big_batch_arrives_as_points_read_back_from_the_database(owner_r
 async def test_many_clients_of_one_run_share_one_tail(owner_run, token_header):
     communicators = []
     for _ in range(3):
-        communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+        communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
         await receive_until(communicator, snapshot_done)
         communicators.append(communicator)
 
@@ -316,7 +287,7 @@ async def test_many_clients_of_one_run_share_one_tail(owner_run, token_header):
 async def test_my_events_carry_my_runs_status_changes_and_nobody_else_s(
     owner, owner_run, token_header
 ):
-    communicator, _, _ = await open_socket("/ws/events/", token_header)
+    communicator = await open_socket("/ws/events/", token_header)
     snapshot = await receive_until(communicator, lambda ms: len(ms) == 1)
     assert snapshot[0]["run"] == owner_run.pk and snapshot[0]["snapshot"]
 
@@ -336,7 +307,7 @@ async def test_my_events_carry_my_runs_status_changes_and_nobody_else_s(
 
 
 async def test_a_sweep_that_does_not_exist_cannot_be_watched(token_header):
-    communicator, _, _ = await open_socket("/ws/sweeps/1/", token_header)
+    communicator = await open_socket("/ws/sweeps/1/", token_header)
 
     assert (await receive(communicator))["code"] == "not_found"
     assert await closed_with(communicator) == 4404
@@ -347,7 +318,7 @@ async def test_with_redis_the_writer_pushes_each_event_on_commit(owner_run, toke
     if not settings.LIVE_PUSH:
         pytest.skip("needs REDIS_URL: without Redis the web process tails the database")
     settings.LIVE_TAIL_INTERVAL_MS = 60_000  # no tail: the push alone must bring it
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     head = (await receive_until(communicator, snapshot_done))[0]["seq"]
 
     await append_log(owner_run, ["pushed"])
@@ -361,7 +332,7 @@ async def test_without_redis_the_web_process_tail_brings_what_another_process_wr
 ):
     if settings.LIVE_PUSH:
         pytest.skip("with REDIS_URL set the writer pushes; this is the embedded default")
-    communicator, _, _ = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
+    communicator = await open_socket(f"/ws/runs/{owner_run.pk}/", token_header)
     head = (await receive_until(communicator, snapshot_done))[0]["seq"]
 
     # Written as a worker process would: straight to the table, no channel layer involved.

@@ -4,19 +4,16 @@ newest trials as they are stored, then each trial event as the services announce
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Callable
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from canvascraft.asgi import application
 from gallery.live.snapshots import SNAPSHOT_TRIALS
 from registry import services, streams
 from registry.models import SweepStatus, SweepTrial, TrialState
 from registry.services import live
+from tests.gallery.sockets import Header, closed_with, open_socket, receive, receive_until, token_of
 from tests.sweep_rows import add_trials, make_sweep, trial_params, trial_values
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -27,42 +24,9 @@ def quick_tail(settings):
     settings.LIVE_TAIL_INTERVAL_MS = 20
 
 
-def token_of(user) -> tuple[bytes, bytes]:
-    _, key = services.api_token_create(user=user, name="live")
-    return (b"authorization", f"Token {key}".encode())
-
-
 @pytest.fixture
-def owner_token(owner) -> tuple[bytes, bytes]:
+def owner_token(owner) -> Header:
     return token_of(owner)
-
-
-async def open_socket(path: str, *headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
-    await communicator.connect(timeout=5)
-    return communicator
-
-
-async def receive(communicator: WebsocketCommunicator, timeout: float = 5) -> dict:
-    return json.loads(await communicator.receive_from(timeout=timeout))
-
-
-async def receive_until(
-    communicator: WebsocketCommunicator, done: Callable[[list[dict]], bool], timeout: float = 10
-) -> list[dict]:
-    messages: list[dict] = []
-    async with asyncio.timeout(timeout):
-        while not done(messages):
-            messages.append(await receive(communicator, timeout=timeout))
-    return messages
-
-
-async def closed_with(communicator: WebsocketCommunicator) -> int:
-    output = await communicator.receive_output(timeout=5)
-    while output["type"] != "websocket.close":
-        output = await communicator.receive_output(timeout=5)
-    await communicator.disconnect()
-    return output["code"]
 
 
 def n_messages(n: int) -> Callable[[list[dict]], bool]:
