@@ -137,6 +137,9 @@ def sklearn_core(estimator: Any, n_features: int, task: str) -> tuple[onnx.Model
     from skl2onnx.common.data_types import FloatTensorType
     from skl2onnx.common.exceptions import MissingShapeCalculator
 
+    from pipelines.serving import skl2onnx_fixes
+
+    skl2onnx_fixes.apply()
     final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     if task == "classification" and not hasattr(estimator, "predict_proba"):
         raise NotExportable(
@@ -157,9 +160,10 @@ def sklearn_core(estimator: Any, n_features: int, task: str) -> tuple[onnx.Model
     except MissingShapeCalculator as error:
         raise NotExportable(f"skl2onnx has no converter for {type(final).__name__}") from error
     except (RuntimeError, NotImplementedError, TypeError, ValueError) as error:
-        # A converter that breaks on this estimator (skl2onnx 1.20 does on scikit-learn 1.9's
-        # histogram gradient boosting): a failure, not a limit of ONNX; its message can run
-        # to megabytes of attributes, so only the first line of its root cause is kept.
+        # A converter that breaks on this estimator (skl2onnx 1.20 did on scikit-learn 1.9's
+        # histogram gradient boosting, see skl2onnx_fixes): a failure, not a limit of ONNX; its
+        # message can run to megabytes of attributes, so only the first line of its root cause
+        # is kept.
         root: BaseException = error
         while root.__cause__ is not None or root.__context__ is not None:
             root = root.__cause__ or root.__context__

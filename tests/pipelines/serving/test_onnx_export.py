@@ -126,8 +126,15 @@ def exported(files, signature):
         ("random_forest", {"n_estimators": 20}, []),
         ("mlp", {"epochs": 3, "hidden_units": [16]}, [{"name": "min_max_scaler"}]),
         ("random_forest", {"n_estimators": 20}, DEFAULT_TABLE_CHAIN),
+        ("gradient_boosting", {"max_iter": 30}, DEFAULT_TABLE_CHAIN),
     ],
-    ids=["logistic-regression", "random-forest", "mlp-min-max", "forest-default-brushes"],
+    ids=[
+        "logistic-regression",
+        "random-forest",
+        "mlp-min-max",
+        "forest-default-brushes",
+        "boosting-default-brushes",
+    ],
 )
 def test_tables_answer_as_the_python_model(template, params, chain_config):
     table, codes, signature = flowers()
@@ -167,7 +174,11 @@ def test_regression_values_come_out_in_the_targets_units():
     targets = (table["proline"] * 3.0 + 50.0).to_numpy(dtype=np.float32)
     table = table.drop(columns="proline")
     signature = InputSignature.tabular(signature.columns[:2])
-    for template, params in (("mlp", {"epochs": 3}), ("random_forest", {"n_estimators": 5})):
+    for template, params in (
+        ("mlp", {"epochs": 3}),
+        ("random_forest", {"n_estimators": 5}),
+        ("gradient_boosting", {"max_iter": 20}),
+    ):
         files = fitted_files(
             table, targets, [{"name": "standard_scaler"}], template, params, task="regression"
         )
