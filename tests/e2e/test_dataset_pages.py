@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw
 from registry import services
 from registry.models import Dataset
 from tests.dataset_files import zip_bytes
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.pages import log_in
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,14 +100,6 @@ def audio_zip() -> bytes:
     return zip_bytes(members)
 
 
-def _log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def _upload(page, live_server, *, name: str, modality: str, file_name: str, data: bytes) -> dict:
     """Fills the upload form, submits it, and reports whether the progress bar showed."""
     page.goto(f"{live_server.url}/datasets/new/")
@@ -134,7 +127,7 @@ def _upload(page, live_server, *, name: str, modality: str, file_name: str, data
 
 def test_creator_uploads_a_table_images_and_sounds(page, live_server, screenshot):
     UserFactory(username="paula_painter")
-    _log_in(page, live_server, "paula_painter")
+    log_in(page, live_server.url, "paula_painter")
 
     page.click("nav >> text=Datasets")
     page.wait_for_url(f"{live_server.url}/datasets/")
@@ -183,7 +176,7 @@ def test_creator_uploads_a_table_images_and_sounds(page, live_server, screenshot
 
 def test_a_refused_upload_says_why_on_the_page(page, live_server, screenshot):
     UserFactory(username="paula_painter")
-    _log_in(page, live_server, "paula_painter")
+    log_in(page, live_server.url, "paula_painter")
     page.goto(f"{live_server.url}/datasets/new/")
     page.fill("input[name=name]", "Not a zip")
     page.locator("label.modality-card:has(input[value=image])").click()
@@ -211,7 +204,7 @@ def test_creator_labels_two_samples_with_the_keyboard(page, live_server, screens
         upload=io.BytesIO(image_zip(labelled=False)),
         original_name="sketches.zip",
     )
-    _log_in(page, live_server, "paula_painter")
+    log_in(page, live_server.url, "paula_painter")
     page.goto(f"{live_server.url}/datasets/{dataset.pk}/")
     page.click("a:has-text('Annotate')")
     page.wait_for_url(re.compile(r".*/annotate/$"))

@@ -15,6 +15,7 @@ from PIL import Image
 from gallery.demo import seed_demo
 from gallery.hosting import host_for
 from registry.models import AliasMove, ModelVersion, RegisteredModel
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,15 +25,6 @@ def demo(settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
     seed_demo()
     return RegisteredModel.objects.get(name="sketch-digits")
-
-
-def _log_in(page, live_server) -> None:
-    username, password = settings.DEMO_CREATOR
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _draw_a_one(page) -> None:
@@ -92,7 +84,7 @@ def test_the_owner_moves_production_and_rolls_it_back_from_the_page(
 
     run = ModelVersion.objects.get(model=demo, number=1).run
     publish_run(user=demo.owner, run=run, name="sketch-digits", description="same weights")
-    _log_in(page, live_server)
+    log_in(page, live_server.url, *settings.DEMO_CREATOR)
     page.goto(f"{live_server.url}/models/sketch-digits/")
 
     page.select_option("[data-alias-form] select[name=version]", "2")

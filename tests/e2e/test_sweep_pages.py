@@ -16,7 +16,8 @@ from registry import services
 from registry.models import SweepStatus, SweepTrial, TrialState
 from registry.services import live
 from tests.e2e.conftest import SCREENSHOT_DIR
-from tests.e2e.test_training_pages import AsgiLiveServer, _log_in
+from tests.e2e.pages import log_in
+from tests.e2e.test_training_pages import AsgiLiveServer
 from tests.factories import UserFactory
 from tests.studio import ROOT
 from tests.sweep_rows import add_trials, make_sweep
@@ -68,7 +69,7 @@ def test_a_sweep_of_300_trials_draws_its_charts_and_follows_new_trials(page, liv
     n_complete = SweepTrial.objects.filter(sweep=sweep, state=TrialState.COMPLETE).count()
     if renderer == "builtin":
         page.add_init_script(WITHOUT_UPLOT)
-    _log_in(page, live_server, "sweep_painter")
+    log_in(page, live_server.url, "sweep_painter")
 
     page.goto(f"{live_server.url}/sweeps/{sweep.pk}/")
     states = _charts_settled(page)
@@ -132,7 +133,7 @@ def test_10_000_trials_draw_in_a_blink(page, live_server):
     owner = UserFactory(username="sweep_marathoner")
     sweep = make_sweep(owner, n_trials=10_000, name="ten thousand strokes", with_runs=False)
     n_complete = SweepTrial.objects.filter(sweep=sweep, state=TrialState.COMPLETE).count()
-    _log_in(page, live_server, "sweep_marathoner")
+    log_in(page, live_server.url, "sweep_marathoner")
 
     page.goto(f"{live_server.url}/sweeps/{sweep.pk}/")
     states = _charts_settled(page)
@@ -152,7 +153,7 @@ def test_the_sweep_list_follows_its_sweeps(page, live_server):
     owner = UserFactory(username="sweep_lister")
     running = make_sweep(owner, n_trials=40, n_running=2, name="watercolour widths", budget=80)
     make_sweep(owner, n_trials=25, name="ink lr", status=SweepStatus.SUCCEEDED)
-    _log_in(page, live_server, "sweep_lister")
+    log_in(page, live_server.url, "sweep_lister")
 
     page.goto(f"{live_server.url}/sweeps/")
     page.wait_for_selector("[data-live-indicator][data-state='open']")

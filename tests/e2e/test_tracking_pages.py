@@ -7,23 +7,15 @@ from django.conf import settings
 
 from gallery.demo import seed_demo
 from registry.models import Experiment, Run, RunStatus
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _log_in(page, live_server) -> None:
-    username, password = settings.DEMO_CREATOR
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_creator_browses_experiments_and_a_run(page, live_server, screenshot, settings, tmp_path):
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
     seed_demo()
-    _log_in(page, live_server)
+    log_in(page, live_server.url, *settings.DEMO_CREATOR)
     screenshot("01-home")
 
     page.click("nav >> text=Experiments")
@@ -59,7 +51,7 @@ def test_creator_compares_two_runs(page, live_server, screenshot, settings, tmp_
     settings.ARTIFACT_DIR = tmp_path / "artifacts"
     settings.SEED_DEMO_MODELS = False
     seed_demo()
-    _log_in(page, live_server)
+    log_in(page, live_server.url, *settings.DEMO_CREATOR)
     first, second = Run.objects.filter(experiment__name="Digit doodles").order_by("id")[:2]
     page.goto(f"{live_server.url}/runs/compare/?ids={first.pk},{second.pk}")
     assert page.get_by_text(first.name).first.is_visible()
@@ -74,7 +66,7 @@ def test_creator_compares_two_runs(page, live_server, screenshot, settings, tmp_
 
 def test_creator_creates_an_api_token_shown_once(page, live_server, screenshot):
     seed_demo()
-    _log_in(page, live_server)
+    log_in(page, live_server.url, *settings.DEMO_CREATOR)
     page.goto(f"{live_server.url}/accounts/profile/")
     page.fill("input[name=name]", "notebook")
     page.click("form:has(input[name=name]) button[type=submit]")

@@ -22,7 +22,8 @@ from pipelines.services import start_run
 from registry import services, streams
 from registry.models import Run, RunStatus
 from tests.dataset_files import IRIS_LIKE_CSV, image_zip
-from tests.factories import PASSWORD, ExperimentFactory, UserFactory
+from tests.e2e.pages import log_in
+from tests.factories import ExperimentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,14 +95,6 @@ def execute_run(run_id: int) -> str:
     return run_it(run_id)
 
 
-def _log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def _table(owner, name: str, data: bytes):
     _dataset, version = services.dataset_create(
         owner=owner, name=name, modality="tabular", upload=io.BytesIO(data), original_name="t.csv"
@@ -161,7 +154,7 @@ def test_creator_starts_a_training_and_watches_it_queue_and_succeed(page, live_s
     _dataset, images = services.dataset_create(
         owner=owner, name="pet sketches", modality="image", upload=io.BytesIO(image_zip())
     )
-    _log_in(page, live_server, "iris_gardener")
+    log_in(page, live_server.url, "iris_gardener")
 
     page.click("a:has-text('New training')")
     page.wait_for_url(f"{live_server.url}/train/")
@@ -248,7 +241,7 @@ def test_a_training_that_fails_shows_its_error(page, live_server, screenshot):
     )
     assert execute_run(run.pk) == RunStatus.FAILED
 
-    _log_in(page, live_server, "tiny_table")
+    log_in(page, live_server.url, "tiny_table")
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     run.refresh_from_db()
     first_line = run.error_text.strip().splitlines()[0]
@@ -307,7 +300,7 @@ def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, sc
             ),
         ],
     )
-    _log_in(page, live_server, "night_trainer")
+    log_in(page, live_server.url, "night_trainer")
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     assert page.locator("[data-live-phase]").inner_text() == "Training · epoch 7 of 20"
     assert page.locator("[data-live-attempt]").inner_text() == "Attempt 2 of 3"
@@ -389,7 +382,7 @@ def test_the_run_page_reconnects_after_a_dropped_connection_and_misses_nothing(p
         sockets.append((socket_route, socket_route.connect_to_server()))
 
     page.route_web_socket(re.compile(r".*/ws/runs/\d+/.*"), through)
-    _log_in(page, live_server, "patchy_wifi")
+    log_in(page, live_server.url, "patchy_wifi")
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     page.wait_for_selector("[data-live-chart='val_loss'][data-points='3']", timeout=15_000)
     page.wait_for_selector("[data-live-indicator][data-state=open]")
