@@ -102,6 +102,25 @@ def _table(owner, name: str, data: bytes):
     return version
 
 
+def _queued_run(username: str, *, experiment: str, dataset: str, data: bytes, name: str, **config):
+    """A run of a new creator's, queued through the real `start_run`: it classifies the species
+    of a table the creator uploaded; `config` adds the template, params and attempts."""
+    owner = UserFactory(username=username)
+    experiment_row = ExperimentFactory(owner=owner, name=experiment)
+    version = _table(owner, dataset, data)
+    return start_run(
+        owner=owner,
+        experiment=experiment_row,
+        name=name,
+        config={
+            "dataset_version": version.pk,
+            "target": "species",
+            "task": "classification",
+            **config,
+        },
+    )
+
+
 def _screenshot(page, screenshot, name: str) -> None:
     # From the top, so the sticky bar and aside sit where a visitor first sees them.
     page.evaluate("window.scrollTo(0, 0)")
@@ -223,21 +242,15 @@ def test_creator_starts_a_training_and_watches_it_queue_and_succeed(page, live_s
 
 
 def test_a_training_that_fails_shows_its_error(page, live_server, screenshot):
-    owner = UserFactory(username="tiny_table")
-    experiment = ExperimentFactory(owner=owner, name="Too little data")
-    version = _table(owner, "six flowers", IRIS_LIKE_CSV)
-    run = start_run(
-        owner=owner,
-        experiment=experiment,
+    run = _queued_run(
+        "tiny_table",
+        experiment="Too little data",
+        dataset="six flowers",
+        data=IRIS_LIKE_CSV,
         name="forest-on-six-rows",
-        config={
-            "dataset_version": version.pk,
-            "target": "species",
-            "task": "classification",
-            "template": "random_forest",
-            "params": {"n_estimators": 10},
-            "max_attempts": 1,
-        },
+        template="random_forest",
+        params={"n_estimators": 10},
+        max_attempts=1,
     )
     assert execute_run(run.pk) == RunStatus.FAILED
 
@@ -256,21 +269,15 @@ def test_a_training_that_fails_shows_its_error(page, live_server, screenshot):
 
 
 def test_the_run_page_follows_a_running_run_and_cancels_it(page, live_server, screenshot):
-    owner = UserFactory(username="night_trainer")
-    experiment = ExperimentFactory(owner=owner, name="Flower nets")
-    version = _table(owner, "iris field notes", CSV)
-    run = start_run(
-        owner=owner,
-        experiment=experiment,
+    run = _queued_run(
+        "night_trainer",
+        experiment="Flower nets",
+        dataset="iris field notes",
+        data=CSV,
         name="mlp-64-adam",
-        config={
-            "dataset_version": version.pk,
-            "target": "species",
-            "task": "classification",
-            "template": "mlp",
-            "params": {"epochs": 20, "hidden_units": [64]},
-            "max_attempts": 3,
-        },
+        template="mlp",
+        params={"epochs": 20, "hidden_units": [64]},
+        max_attempts=3,
     )
     # A worker took it (a second time) and is at epoch 7: what the runner's heartbeat stores.
     services.run_claim(run_id=run.pk, device="cpu")
@@ -359,20 +366,14 @@ def _log_val_loss(run, steps) -> None:
 
 
 def test_the_run_page_reconnects_after_a_dropped_connection_and_misses_nothing(page, live_server):
-    owner = UserFactory(username="patchy_wifi")
-    experiment = ExperimentFactory(owner=owner, name="Patchy nets")
-    version = _table(owner, "iris field notes", CSV)
-    run = start_run(
-        owner=owner,
-        experiment=experiment,
+    run = _queued_run(
+        "patchy_wifi",
+        experiment="Patchy nets",
+        dataset="iris field notes",
+        data=CSV,
         name="mlp-on-the-train",
-        config={
-            "dataset_version": version.pk,
-            "target": "species",
-            "task": "classification",
-            "template": "mlp",
-            "params": {"epochs": 20},
-        },
+        template="mlp",
+        params={"epochs": 20},
     )
     services.run_claim(run_id=run.pk, device="cpu")
     _log_val_loss(run, range(3))
