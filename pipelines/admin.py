@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from registry.errors import RegistryError
+from registry.admin_actions import apply_to_each
 from registry.models import Sweep, SweepTrial
 
 
@@ -77,13 +77,13 @@ class SweepAdmin(admin.ModelAdmin):
         self._apply(request, queryset, resume_sweep, "Resumed")
 
     def _apply(self, request, queryset, operation, verb: str) -> None:
-        done = 0
-        for sweep in queryset.order_by("pk"):
-            try:
-                operation(sweep=sweep)
-                done += 1
-            except RegistryError as error:
-                self.message_user(request, f"sweep {sweep.pk}: {error.message}", level="warning")
+        done = apply_to_each(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda sweep: operation(sweep=sweep),
+            label=lambda sweep: f"sweep {sweep.pk}",
+        )
         self.message_user(request, f"{verb} {done} sweeps.")
 
 

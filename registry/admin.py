@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from registry.admin_actions import apply_to_each
 from registry.models import (
     ApiToken,
     Artifact,
@@ -101,16 +102,15 @@ class RunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected runs (queued: now; running: at the next batch)")
     def cancel_runs(self, request, queryset):
-        from registry.errors import RegistryError
         from registry.services import run_request_cancel
 
-        cancelled = 0
-        for run in queryset:
-            try:
-                run_request_cancel(run=run)
-                cancelled += 1
-            except RegistryError as error:
-                self.message_user(request, f"run {run.pk}: {error.message}", level="warning")
+        cancelled = apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda run: run_request_cancel(run=run),
+            label=lambda run: f"run {run.pk}",
+        )
         self.message_user(request, f"Cancel requested for {cancelled} runs.")
 
 

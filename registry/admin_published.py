@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from registry.errors import RegistryError
+from registry.admin_actions import apply_to_each
 from registry.models import (
     AliasMove,
     ModelAlias,
@@ -143,13 +143,16 @@ def reject(modeladmin, request, queryset) -> None:
 
 
 def _decide(modeladmin, request, queryset, *, approve: bool) -> None:
-    done = 0
-    for promotion in queryset.filter(status=PromotionStatus.PENDING):
-        try:
-            promotion_decide(request=promotion, operator=request.user, approve=approve)
-            done += 1
-        except RegistryError as error:
-            modeladmin.message_user(request, f"{promotion}: {error.message}", messages.ERROR)
+    done = apply_to_each(
+        modeladmin,
+        request,
+        queryset.filter(status=PromotionStatus.PENDING),
+        lambda promotion: promotion_decide(
+            request=promotion, operator=request.user, approve=approve
+        ),
+        label=str,
+        refused_level=messages.ERROR,
+    )
     verb = "approved" if approve else "rejected"
     modeladmin.message_user(request, f"{done} promotion request(s) {verb}.", messages.SUCCESS)
 
