@@ -9,6 +9,7 @@ from `sweep_data` (one `values_list` query, columns of numbers) and draw it in t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -340,34 +341,35 @@ def sweep_importances(request: HttpRequest, sweep_id: int) -> HttpResponse:
 
 
 # ---------- stop / resume ----------
-@login_required
-@require_POST
-def sweep_stop(request: HttpRequest, sweep_id: int) -> HttpResponse:
+def _change_sweep(
+    request: HttpRequest, sweep_id: int, change: Callable[..., Sweep], done: str
+) -> HttpResponse:
+    """Stops or resumes the creator's sweep and goes back to its page. A refusal (nothing to
+    stop, nothing to resume, no budget left) is news to the creator, not an error."""
     sweep = _sweep_or_404(request, sweep_id)
-    # Imported when used: orchestration pulls in the search strategies (Optuna).
-    from pipelines.sweeps import stop_sweep
-
     try:
-        sweep = stop_sweep(sweep=sweep)
+        sweep = change(sweep=sweep)
     except RegistryError as error:
         messages.info(request, error.message)
     else:
-        messages.success(
-            request, f"“{sweep.name}” stopped: no new trials start, running ones are cancelled."
-        )
+        messages.success(request, f"“{sweep.name}” {done}")
     return redirect("gallery:sweep", sweep_id=sweep.pk)
+
+
+@login_required
+@require_POST
+def sweep_stop(request: HttpRequest, sweep_id: int) -> HttpResponse:
+    # Imported when used: orchestration pulls in the search strategies (Optuna).
+    from pipelines.sweeps import stop_sweep
+
+    return _change_sweep(
+        request, sweep_id, stop_sweep, "stopped: no new trials start, running ones are cancelled."
+    )
 
 
 @login_required
 @require_POST
 def sweep_resume(request: HttpRequest, sweep_id: int) -> HttpResponse:
-    sweep = _sweep_or_404(request, sweep_id)
     from pipelines.sweeps import resume_sweep
 
-    try:
-        sweep = resume_sweep(sweep=sweep)
-    except RegistryError as error:
-        messages.info(request, error.message)
-    else:
-        messages.success(request, f"“{sweep.name}” resumed.")
-    return redirect("gallery:sweep", sweep_id=sweep.pk)
+    return _change_sweep(request, sweep_id, resume_sweep, "resumed.")
