@@ -10,7 +10,6 @@ ends (stop it from the page, the API or the admin; Ctrl-C only stops watching).
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -19,10 +18,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from canvascraft.command_users import user_named
+from pipelines.management.command_requests import experiment_for, read_request
 from pipelines.sweeps import create_sweep
-from registry import services
 from registry.errors import RegistryError
-from registry.models import Experiment, Sweep, SweepStatus, TrialState
+from registry.models import Sweep, SweepStatus, TrialState
 from registry.services.live import best_trial_summary, sweep_status_payload
 
 BAR_WIDTH = 30
@@ -60,7 +59,9 @@ class Command(BaseCommand):
             with transaction.atomic():  # a refused request leaves no experiment behind either
                 sweep = create_sweep(
                     owner=owner,
-                    experiment=self._experiment(owner, request.get("experiment")),
+                    experiment=experiment_for(
+                        owner, request.get("experiment"), default_name="Sweeps from the shell"
+                    ),
                     objectives=request.get("objectives", request.get("objective")),
                     start=bool(request.get("start", True)),
                     **{
@@ -78,12 +79,7 @@ class Command(BaseCommand):
         self._report(sweep)
 
     def _read(self, config_file: Path) -> dict:
-        try:
-            request = json.loads(config_file.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise CommandError(f"cannot read {config_file}: {error}") from None
-        if not isinstance(request, dict):
-            raise CommandError("the file must hold a JSON object")
+        request = read_request(config_file)
         unknown = sorted(set(request) - REQUEST_KEYS)
         if unknown:
             raise CommandError(
@@ -92,16 +88,6 @@ class Command(BaseCommand):
         if "objective" in request and "objectives" in request:
             raise CommandError("objective: give objective or objectives, not both")
         return request
-
-    def _experiment(self, owner, reference) -> Experiment:
-        if isinstance(reference, int) and not isinstance(reference, bool):
-            experiment = Experiment.objects.filter(owner=owner, pk=reference).first()
-            if experiment is None:
-                raise CommandError(f"no experiment {reference} of {owner.username}")
-            return experiment
-        name = str(reference or "Sweeps from the shell")
-        existing = Experiment.objects.filter(owner=owner, name=name).first()
-        return existing or services.experiment_create(owner=owner, name=name)
 
     def _follow(self, sweep: Sweep) -> None:
         """A bar of the trials trained out of n_trials (or of the time budget; warm starts are

@@ -7,7 +7,6 @@ created when the user has none of that name.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -15,10 +14,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from canvascraft.command_users import user_named
+from pipelines.management.command_requests import experiment_for, read_request
 from pipelines.services import start_run
-from registry import services
 from registry.errors import RegistryError
-from registry.models import Experiment, Run, RunStatus
+from registry.models import Run, RunStatus
 
 BAR_WIDTH = 30
 
@@ -35,16 +34,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, config_file: Path, user: str, wait: bool, sync: bool, **options):
         owner = user_named(user)
-        try:
-            request = json.loads(config_file.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise CommandError(f"cannot read {config_file}: {error}") from None
-        if not isinstance(request, dict):
-            raise CommandError("the file must hold a JSON object")
+        request = read_request(config_file)
         try:
             run = start_run(
                 owner=owner,
-                experiment=self._experiment(owner, request.get("experiment")),
+                experiment=experiment_for(
+                    owner, request.get("experiment"), default_name="Trained from the shell"
+                ),
                 name=str(request.get("name", "")),
                 config=request.get("config"),
             )
@@ -59,16 +55,6 @@ class Command(BaseCommand):
             self._follow(run)
         run.refresh_from_db()
         self._report(run)
-
-    def _experiment(self, owner, reference) -> Experiment:
-        if isinstance(reference, int):
-            experiment = Experiment.objects.filter(owner=owner, pk=reference).first()
-            if experiment is None:
-                raise CommandError(f"no experiment {reference} of {owner.username}")
-            return experiment
-        name = str(reference or "Trained from the shell")
-        existing = Experiment.objects.filter(owner=owner, name=name).first()
-        return existing or services.experiment_create(owner=owner, name=name)
 
     def _follow(self, run: Run) -> None:
         """A progress bar from the run's heartbeat progress, until it ends."""
