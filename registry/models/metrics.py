@@ -3,6 +3,22 @@ from __future__ import annotations
 from django.db import models
 
 
+def _run_without_constraint() -> models.ForeignKey:
+    """The run of a metric row, for the tables written a batch of rows at a time.
+
+    No database-level constraint or extra index: the primary key starts with run_id, and a
+    deferred FK check per point cost a third of a batch's time on PostgreSQL. Deleting a run
+    still deletes its rows (Django's collector cascades).
+    """
+    return models.ForeignKey(
+        "registry.Run",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+
 class MetricPoint(models.Model):
     """One value of one metric at one step of a run.
 
@@ -11,16 +27,7 @@ class MetricPoint(models.Model):
     """
 
     pk = models.CompositePrimaryKey("run_id", "key", "step")
-    # No database-level constraint or extra index: the primary key starts with run_id, and a
-    # deferred FK check per point cost a third of a batch's time on PostgreSQL. Deleting a run
-    # still deletes its points (Django's collector cascades).
-    run = models.ForeignKey(
-        "registry.Run",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    run = _run_without_constraint()
     key = models.CharField(max_length=250)
     step = models.BigIntegerField()
     value = models.FloatField()
@@ -69,16 +76,7 @@ class MetricRollup(models.Model):
     """
 
     pk = models.CompositePrimaryKey("run_id", "key", "shift", "bucket")
-    # No database-level constraint or extra index: the primary key starts with run_id, and a
-    # deferred FK check per point cost a third of a batch's time on PostgreSQL. Deleting a run
-    # still deletes its points (Django's collector cascades).
-    run = models.ForeignKey(
-        "registry.Run",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    run = _run_without_constraint()
     key = models.CharField(max_length=250)
     shift = models.SmallIntegerField()
     bucket = models.BigIntegerField()
