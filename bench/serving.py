@@ -3,20 +3,20 @@ home with 10,000 models.
 
     .venv/bin/python bench/serving.py [--seconds 8] [--models 10000] [--web-workers 1]
 
-A private studio (`tests.studio.Studio`: its own data dir, SQLite) gets two published models:
-a logistic regression on the digits as a 64-column table (scikit-learn's 8x8 digits, the
-model `mlflow models serve` was measured with here: 915 req/s with 4 clients, p50 1.85 ms
-sequential), and the digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (uvicorn,
-as `make run` serves, with `--web-workers` processes) answers
-`POST /api/v1/models/<name>/predict/` with one input per request; 1 and then 4 client processes
-send requests back to back over keep-alive connections for `--seconds` each, first with the
-default runtime (`auto`: the version's checked ONNX export in ONNX Runtime, both models here)
-and then `?runtime=in-process` (PyTorch / scikit-learn with the Python brushes). The first
-request of each route goes through Django; the next ones are answered by the predict lane
-(`gallery/predict_lane.py`). Figures: p50 / p99 latency and requests per second. Against them,
-the same single-input prediction called in-process through each host, no HTTP. Then the gallery
-home and `/models/` with `--models` public models, median server time of 20 requests through
-Django's test client (goal ≤ 150 ms).
+A private studio (`tests.studio.Studio`: its own data dir, SQLite) gets three published models:
+a logistic regression on the digits as a 64-column table (scikit-learn's 8x8 digits, the model
+`mlflow models serve` was measured with here: 915 req/s with 4 clients, p50 1.85 ms sequential),
+a 100-tree random forest on the same table (trees: `auto` answers them in Python), and the
+digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (uvicorn, as `make run`
+serves, with `--web-workers` processes) answers `POST /api/v1/models/<name>/predict/` with one
+input per request; 1 and then 4 client processes send requests back to back over keep-alive
+connections for `--seconds` each, first with the default runtime (`auto`: the version's checked
+ONNX export in ONNX Runtime for the regression and the CNN) and then `?runtime=in-process`
+(PyTorch / scikit-learn with the Python brushes). The first request of each route goes through
+Django; the next ones are answered by the predict lane (`gallery/predict_lane.py`). Figures: p50
+/ p99 latency and requests per second. Against them, the same single-input prediction called
+in-process through each host, no HTTP. Then the gallery home and `/models/` with `--models`
+public models, median server time of 20 requests through Django's test client (goal ≤ 150 ms).
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ _, images = services.dataset_create(owner=user, name="digits", modality="image",
 configs = {
     "digits-logreg": {"dataset_version": table.pk, "target": "digit", "task": "classification",
                       "template": "logistic_regression", "device": "cpu"},
+    "digits-forest": {"dataset_version": table.pk, "target": "digit", "task": "classification",
+                      "template": "random_forest", "device": "cpu"},
     "digits-cnn": {"dataset_version": images.pk, "task": "classification", "template": "cnn",
                    "params": {"epochs": 5}, "device": "cpu"},
 }
@@ -210,7 +212,11 @@ def main() -> None:
                 f"({arguments.web_workers} process{'es' if arguments.web_workers > 1 else ''}), "
                 "SQLite"
             )
-            inputs = {"digits-logreg": one_table_row(), "digits-cnn": one_png()}
+            inputs = {
+                "digits-logreg": one_table_row(),
+                "digits-forest": one_table_row(),  # trees: `auto` answers in Python
+                "digits-cnn": one_png(),
+            }
             for name, value in inputs.items():
                 report(studio, base, key, name, value, arguments.seconds)
             pages = json.loads(
