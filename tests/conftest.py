@@ -1,4 +1,5 @@
-"""Shared fixtures: three named users, API clients holding their tokens, a private data dir.
+"""Shared fixtures: three named users, API clients holding their tokens, signed-in page
+clients, a private data dir.
 
 Every permission test meets the same cast: `owner` owns what is under test, `collaborator` is
 another signed-up creator (no sharing exists yet, so they are a non-owner like `stranger`) and
@@ -11,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from registry import services
+from tests.clients import signed_in
 from tests.factories import ExperimentFactory, RunFactory, UserFactory
 
 
@@ -71,6 +74,18 @@ def collaborator(db):
 @pytest.fixture
 def stranger(db):
     return UserFactory(username="sam_stranger")
+
+
+@pytest.fixture
+def owner_pages(owner) -> Client:
+    """The owner, signed in to the pages with a session, as in a browser."""
+    return signed_in(owner)
+
+
+@pytest.fixture(params=["collaborator", "stranger"])
+def other_pages(request) -> Client:
+    """Each of the two users who do not own what is under test, signed in to the pages."""
+    return signed_in(request.getfixturevalue(request.param))
 
 
 @pytest.fixture

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
 from registry import services
 from registry.models import Dataset, DatasetVersion
-from tests.clients import signed_in
 from tests.dataset_files import (
     IRIS_LIKE_CSV,
     audio_zip,
@@ -56,16 +54,6 @@ def flat_image_zip() -> bytes:
     """Four unlabelled images at the top of the archive."""
     colours = [(250, 120, 80), (90, 60, 220), (30, 170, 140), (240, 190, 40)]
     return zip_bytes([(f"img-{i}.png", png_bytes(colour)) for i, colour in enumerate(colours)])
-
-
-@pytest.fixture
-def owner_pages(owner) -> Client:
-    return signed_in(owner)
-
-
-@pytest.fixture(params=["collaborator", "stranger"])
-def other_pages(request) -> Client:
-    return signed_in(request.getfixturevalue(request.param))
 
 
 @pytest.fixture

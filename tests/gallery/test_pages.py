@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
 from registry.models import ApiToken, Experiment, RunStatus
@@ -40,16 +39,6 @@ needs_templates = pytest.mark.skipif(bool(MISSING), reason=f"templates not writt
 def log(run, **values: float) -> None:
     points = [{"key": key, "step": 0, "value": value} for key, value in values.items()]
     run_log_metrics(run=run, batch=check_metric_batch(points))
-
-
-@pytest.fixture
-def owner_pages(owner) -> Client:
-    return signed_in(owner)
-
-
-@pytest.fixture(params=["collaborator", "stranger"])
-def other_pages(request) -> Client:
-    return signed_in(request.getfixturevalue(request.param))
 
 
 @pytest.fixture

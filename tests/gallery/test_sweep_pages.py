@@ -14,27 +14,15 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
 from gallery.sweep_views import format_duration, format_param, format_value
 from registry.models import RunStatus, Sweep, SweepStatus, SweepTrial, TrialState
-from tests.clients import signed_in
 from tests.sweep_helpers import base_config, diagonal_table
 from tests.sweep_rows import LOSS, SIZE, make_sweep, trial_params, trial_values
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner_pages(owner) -> Client:
-    return signed_in(owner)
-
-
-@pytest.fixture(params=["collaborator", "stranger"])
-def other_pages(request) -> Client:
-    return signed_in(request.getfixturevalue(request.param))
 
 
 @pytest.fixture(autouse=True)

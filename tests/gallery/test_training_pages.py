@@ -12,7 +12,6 @@ import io
 import json
 
 import pytest
-from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from registry import services
@@ -39,11 +38,6 @@ def create_dataset(owner, modality: str, data: bytes, name: str, **extra):
         **extra,
     )
     return version
-
-
-@pytest.fixture
-def owner_pages(owner) -> Client:
-    return signed_in(owner)
 
 
 @pytest.fixture
