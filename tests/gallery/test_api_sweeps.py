@@ -310,40 +310,24 @@ def test_reading_a_sweep_costs_the_same_queries_whatever_its_size(
             assert owner_client.get(url).status_code == 200
         return len(captured)
 
-    small = create_sweep(
-        owner=owner,
-        experiment=experiment,
-        base_config=base_config(table),
-        space={"dropout": {"type": "float", "low": 0.0, "high": 0.5}},
-        strategy="random",
-        objectives=ACCURACY,
-        n_trials=2,
-        parallelism=2,
-        start=True,
-    )
-    big = create_sweep(
-        owner=owner,
-        experiment=experiment,
-        base_config=base_config(table),
-        space={"dropout": {"type": "float", "low": 0.0, "high": 0.5}},
-        strategy="random",
-        objectives=ACCURACY,
-        n_trials=6,
-        parallelism=6,
-        start=True,
-    )
+    def sweep_of(n_trials: int, **options):
+        return create_sweep(
+            owner=owner,
+            experiment=experiment,
+            base_config=base_config(table),
+            space={"dropout": {"type": "float", "low": 0.0, "high": 0.5}},
+            strategy="random",
+            objectives=ACCURACY,
+            n_trials=n_trials,
+            **options,
+        )
+
+    small = sweep_of(2, parallelism=2, start=True)
+    big = sweep_of(6, parallelism=6, start=True)
 
     assert SweepTrial.objects.filter(sweep=big).count() == 6
     queries(f"/api/v1/sweeps/{small.pk}/")  # the token's first use is recorded once
     assert queries(f"/api/v1/sweeps/{small.pk}/") == queries(f"/api/v1/sweeps/{big.pk}/")
     one_page = queries("/api/v1/sweeps/")
-    create_sweep(
-        owner=owner,
-        experiment=experiment,
-        base_config=base_config(table),
-        space={"dropout": {"type": "float", "low": 0.0, "high": 0.5}},
-        strategy="random",
-        objectives=ACCURACY,
-        n_trials=1,
-    )
+    sweep_of(1)
     assert queries("/api/v1/sweeps/") == one_page
