@@ -16,6 +16,7 @@ import io
 import math
 import struct
 import zlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,26 +75,60 @@ def decode_inputs(
 
 
 def decode_table_matrix(
-    signature: InputSignature, inputs: Any, *, max_batch: int = MAX_BATCH
+    signature: InputSignature,
+    inputs: Any,
+    *,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    max_batch: int = MAX_BATCH,
 ) -> np.ndarray:
     """Table rows straight to a float32 matrix (columns in the signature's order), with the
     checks and field errors of `decode_inputs`; for callers that need numbers and no DataFrame
-    (an ONNX export's graph takes the columns as float32, booleans as 0/1).
+    (an ONNX export's graph takes the columns as float32, booleans as 0/1, and a column with
+    `categories` as the position of its value's text in that list, -1 for one not in it).
 
-    Only for signatures whose columns are all numbers or booleans (`is_numeric_table`)."""
-    if not is_numeric_table(signature):
-        raise ValueError("decode_table_matrix needs a table of numbers and booleans only")
+    Only for signatures whose columns all decode to numbers (`is_matrix_table`)."""
+    categories = categories or {}
+    if not is_matrix_table(signature, categories):
+        raise ValueError(
+            "decode_table_matrix needs numbers and booleans only, or categories for the others"
+        )
     errors = FieldErrors()
     _check_batch(inputs, errors, max_batch)
     rows = _row_values(signature.columns, inputs, errors)
     errors.raise_if_any()
-    return np.array(rows, dtype=np.float32).reshape(len(rows), len(signature.columns))
+    shape = (len(rows), len(signature.columns))
+    lookups = category_lookups(categories)
+    if not lookups:
+        return np.array(rows, dtype=np.float32).reshape(shape)
+    matrix = np.empty(shape, dtype=np.float32)
+    for at, column in enumerate(signature.columns):
+        lookup = lookups.get(column.name)
+        if lookup is None:
+            matrix[:, at] = [row[at] for row in rows]
+        else:  # str(True) is "True", as the one_hot brush compares booleans
+            matrix[:, at] = [lookup.get(str(row[at]), -1) for row in rows]
+    return matrix
+
+
+def category_lookups(categories: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
+    """{column: {category text: its position}}: how a category column becomes a number for an
+    ONNX export's graph (the manifest's `categories`, in the one_hot brush's order)."""
+    return {
+        column: {str(category): index for index, category in enumerate(known)}
+        for column, known in categories.items()
+    }
 
 
 def is_numeric_table(signature: InputSignature) -> bool:
     """Whether every column of a table signature is an integer, a float or a boolean."""
+    return is_matrix_table(signature, {})
+
+
+def is_matrix_table(signature: InputSignature, categories: Mapping[str, Any]) -> bool:
+    """Whether every column of a table signature is an integer, a float, a boolean, or a column
+    whose categories are known (it becomes a category's position)."""
     return signature.modality == "tabular" and all(
-        column.type in _DTYPE_OF_TYPE for column in signature.columns
+        column.type in _DTYPE_OF_TYPE or column.name in categories for column in signature.columns
     )
 
 

@@ -6,13 +6,14 @@ at least 16 inputs go through both the Python `Predictor` and ONNX Runtime, and 
 refused (no model bytes, a reason) when a probability differs by more than 1e-4 or a label
 differs. What the graph takes (`input_kind`):
 
-- `table`: the signature's columns in order, numbers as float32 (booleans 0/1), when every
-  brush is a scaler or a numeric imputation: those run inside the graph, in float64 as in
-  Python. A browser can run it.
+- `table`: the signature's columns in order as float32: numbers (booleans 0/1), and for a
+  column one_hot encodes (the manifest's `categories`) the position of its value's text in
+  the brush's category list (-1 unseen, NaN missing). Scalers, imputation and one_hot run
+  inside the graph, in float64 as in Python. A browser can run it.
 - `image`: pixel values 0..255, (N, H, W, C), after the caller has converted the channels and
   resized as image_resize does; the division by 255 and image_normalize run inside the graph.
-- `features`: the Python chain's output (one_hot, text columns, audio spectrograms and any
-  other brush ONNX cannot express run before the graph): server only.
+- `features`: the Python chain's output (audio spectrograms, a text column no one_hot
+  encodes, any other brush ONNX cannot express run before the graph): server only.
 
 The output is the probabilities in `label_names` order (softmax and temperature of
 `TrainedModel.predict_proba` included), or regression values in the target's units.
@@ -179,6 +180,7 @@ def plan_for(predictor: Predictor) -> Plan:
             manifest["columns"] = signature.column_names
             manifest["input_shape"] = [None, len(signature.columns)]
             manifest["missing_allowed"] = onnx_plans.imputed_columns(signature, chain)
+            manifest["categories"] = onnx_plans.table_categories(signature, chain)
     elif signature.modality == "image":
         preprocessing, reason = onnx_plans.image_plan(signature, chain)
         if reason is None:

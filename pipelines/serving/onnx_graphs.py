@@ -1,7 +1,8 @@
 """Small ONNX graphs around a model's core, and the plumbing that joins them into one.
 
 An exported model is three graphs chained: preprocessing (the brushes that ONNX can express:
-scalers, numeric imputation, pixel scaling and per-channel normalisation), the core (the torch
+scalers, imputation, one_hot over category positions, pixel scaling and per-channel
+normalisation), the core (the torch
 network or scikit-learn estimator) and a head that turns the core's raw output into what the
 contract promises (probabilities in `label_names` order, or values in the target's units). The
 joints are named values (`features`, `raw`); `chain` merges the three and renames the ends to
@@ -101,11 +102,35 @@ class ColumnSteps:
     fill_mask: np.ndarray | None = None
 
 
-def table_preprocessing(steps: Sequence[ColumnSteps], n_columns: int) -> onnx.ModelProto:
-    """[N, n_columns] float32 -> `features` [N, n_columns] float32 through `steps`."""
+@dataclass(frozen=True)
+class OneHotLayout:
+    """one_hot as a change of the table's layout, in `OneHotBrush._transform`'s output order:
+    the columns it keeps (`kept`, positions in the current layout), then for each encoded
+    column (`encoded`: its position and its number of categories k) k indicators. An encoded
+    column carries the position of its value in the brush's category list (-1 for a value the
+    brush never kept, NaN for a missing one), so indicator j is `position == j`: 0 everywhere
+    for -1 or NaN, as the brush gives an unknown category."""
+
+    kept: tuple[int, ...]
+    encoded: tuple[tuple[int, int], ...]
+
+    @property
+    def width(self) -> int:
+        return len(self.kept) + sum(size for _position, size in self.encoded)
+
+
+def table_preprocessing(
+    steps: Sequence[ColumnSteps | OneHotLayout], n_columns: int
+) -> onnx.ModelProto:
+    """[N, n_columns] float32 -> `features` float32 through `steps` (as wide as the last
+    layout leaves the table)."""
     graph = GraphBuilder("table")
     value = graph.add("Cast", INPUT, to=TensorProto.DOUBLE)
+    width = n_columns
     for step in steps:
+        if isinstance(step, OneHotLayout):
+            value, width = _one_hot(graph, value, step), step.width
+            continue
         first = graph.constant(step.first.astype(np.float64))
         if step.kind == "impute":
             mask = graph.constant(step.fill_mask.astype(np.bool_))
@@ -122,10 +147,28 @@ def table_preprocessing(steps: Sequence[ColumnSteps], n_columns: int) -> onnx.Mo
         else:
             raise ValueError(f"unknown column step {step.kind!r}")
     graph.add("Cast", value, to=TensorProto.FLOAT, output=FEATURES)
-    shape = [None, n_columns]
     return graph.model(
-        input_name=INPUT, input_shape=shape, output_name=FEATURES, output_shape=shape
+        input_name=INPUT,
+        input_shape=[None, n_columns],
+        output_name=FEATURES,
+        output_shape=[None, width],
     )
+
+
+def _one_hot(graph: GraphBuilder, value: str, layout: OneHotLayout) -> str:
+    """The kept columns, then each encoded column's indicators, side by side (float64)."""
+    blocks = []
+    if layout.kept:
+        kept = graph.constant(np.array(layout.kept, dtype=np.int64))
+        blocks.append(graph.add("Gather", value, kept, axis=1))
+    for position, size in layout.encoded:
+        column = graph.add("Gather", value, graph.constant(np.array([position])), axis=1)
+        # [N, 1] against [k]: broadcast to [N, k]; NaN and -1 equal no category.
+        equal = graph.add("Equal", column, graph.constant(np.arange(size, dtype=np.float64)))
+        blocks.append(graph.add("Cast", equal, to=TensorProto.DOUBLE))
+    if len(blocks) == 1:
+        return blocks[0]
+    return graph.add("Concat", *blocks, axis=1)
 
 
 def image_preprocessing(

@@ -2,7 +2,8 @@
 
 It reads `model/model.onnx` and its manifest `model/onnx.json` (see `onnx_export`), decodes a
 request with `decode_inputs` and turns it into the graph's input exactly as the manifest says a
-browser would: table columns in order as float32; images resized by the chain's image_resize
+browser would: table columns in order as float32 (a category column as its value's position
+in the manifest's `categories`); images resized by the chain's image_resize
 brush in Python and scaled back to pixel values 0..255; for `features` exports, the Python
 brush chain's output. ONNX Runtime then computes the rest. Answers have `Predictor.predict`'s
 shape, so a caller can switch runtimes without noticing more than the timing.
@@ -17,15 +18,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
 from pipelines.serving.errors import FieldError, InputError, ModelLoadError
 from pipelines.serving.inputs import (
     MAX_BATCH,
     MAX_FILE_BYTES,
+    category_lookups,
     decode_inputs,
     decode_table_matrix,
-    is_numeric_table,
+    is_matrix_table,
 )
 from pipelines.serving.predictor import (
     CHAIN_PATH,
@@ -73,7 +76,7 @@ def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any)
     if kind == "table":
         if isinstance(raw_batch, np.ndarray):  # `decode_table_matrix` output: columns in order
             return raw_batch
-        return raw_batch[list(manifest["columns"])].to_numpy(dtype=np.float32)
+        return table_matrix(raw_batch, manifest["columns"], manifest.get("categories") or {})
     if kind == "image":
         resize = image_resize_of(chain)
         if resize is None:
@@ -87,6 +90,28 @@ def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any)
         return np.asarray(transformed, dtype=np.float32)
 
 
+def table_matrix(
+    frame: pd.DataFrame, columns: list[str], categories: Mapping[str, list[str]]
+) -> np.ndarray:
+    """A DataFrame (as `decode_inputs` or a dataset reader gives it) as the graph's float32
+    input: numbers as they are (booleans 0/1, missing NaN), a category column as its value's
+    position in `categories` (-1 unseen, NaN missing: the graph's imputation fills that)."""
+    if not categories:
+        return frame[list(columns)].to_numpy(dtype=np.float32)
+    lookups = category_lookups(categories)
+    matrix = np.empty((len(frame), len(columns)), dtype=np.float32)
+    for at, name in enumerate(columns):
+        series = frame[name]
+        lookup = lookups.get(name)
+        if lookup is None:
+            matrix[:, at] = series.to_numpy(dtype=np.float32)
+            continue
+        missing = series.isna().to_numpy()
+        positions = [lookup.get(text, -1) for text in series.astype(str).tolist()]
+        matrix[:, at] = np.where(missing, np.nan, np.asarray(positions, dtype=np.float32))
+    return matrix
+
+
 def check_manifest(manifest: Any) -> dict[str, Any]:
     """The manifest if it is one this code reads; ModelLoadError otherwise."""
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
@@ -97,6 +122,12 @@ def check_manifest(manifest: Any) -> dict[str, Any]:
         raise ModelLoadError(f"{MANIFEST_PATH} has an unknown task")
     if manifest["input_kind"] == "table" and not isinstance(manifest.get("columns"), list):
         raise ModelLoadError(f"{MANIFEST_PATH} lacks the table's columns")
+    categories = manifest.get("categories", {})
+    if not isinstance(categories, dict) or not all(
+        isinstance(known, list) and all(isinstance(text, str) for text in known)
+        for known in categories.values()
+    ):
+        raise ModelLoadError(f"{MANIFEST_PATH} has categories that are not lists of text")
     return manifest
 
 
@@ -116,10 +147,12 @@ class OnnxPredictor:
         self.manifest = check_manifest(manifest)
         self.signature = signature
         self.chain = chain.deterministic_part
-        # The graph takes the signature's columns, in its order, as float32: no DataFrame.
+        # The graph takes the signature's columns, in its order, as float32 (a category as its
+        # position): no DataFrame.
+        self.categories: dict[str, list[str]] = dict(self.manifest.get("categories") or {})
         self.takes_matrix = (
             self.manifest["input_kind"] == "table"
-            and is_numeric_table(signature)
+            and is_matrix_table(signature, self.categories)
             and list(self.manifest["columns"]) == signature.column_names
         )
 
@@ -190,8 +223,10 @@ class OnnxPredictor:
         """One answer per input, as `Predictor.predict` answers: {"label", "probabilities"}
         or {"value"}; InputError for inputs that fail the signature's checks or give values
         that are not finite."""
-        if self.takes_matrix:  # a table of numbers: straight to the graph's matrix
-            raw_batch = decode_table_matrix(self.signature, inputs, max_batch=max_batch)
+        if self.takes_matrix:  # a table of numbers and categories: straight to the graph's matrix
+            raw_batch = decode_table_matrix(
+                self.signature, inputs, categories=self.categories, max_batch=max_batch
+            )
         else:
             raw_batch = decode_inputs(
                 self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.serving import ColumnSpec, FieldError, InputError, InputSignature, decode_inputs
-from pipelines.serving.inputs import decode_table_matrix, is_numeric_table
+from pipelines.serving.inputs import decode_table_matrix, is_matrix_table, is_numeric_table
 from pipelines.serving.signature import signature_for
 from registry.ingest.readers import read_table
 from registry.ingest.table_reading import read_csv_frame
@@ -195,7 +195,35 @@ def test_a_table_of_numbers_decodes_straight_to_the_float32_matrix_of_its_datafr
         decode_table_matrix(MIXED, rows)
 
 
-def test_the_matrix_decoder_reports_the_same_problems_as_the_dataframe_one():
+# The manifest's `categories` of an ONNX export whose one_hot encodes `flag` and `word`.
+CATEGORIES = {"flag": ["False", "True"], "word": ["blue", "red"]}
+
+
+def test_categories_decode_to_their_positions_and_unseen_ones_to_minus_one():
+    rows = [
+        {"a": 1.5, "n": 2, "flag": True, "word": "red"},
+        {"a": -1, "n": 0, "flag": False, "word": "blue"},
+        {"a": 0.0, "n": 7, "flag": True, "word": "mauve"},
+        {"a": 2.0, "n": 1, "flag": False, "word": ""},
+    ]
+
+    matrix = decode_table_matrix(MIXED, rows, categories=CATEGORIES)
+
+    assert matrix.dtype == np.float32
+    np.testing.assert_array_equal(
+        matrix,
+        [[1.5, 2, 1, 1], [-1, 0, 0, 0], [0, 7, 1, -1], [2, 1, 0, -1]],
+    )
+    assert is_matrix_table(MIXED, CATEGORIES) and not is_matrix_table(MIXED, {"flag": []})
+    # A boolean without categories stays 0/1 (no one_hot encodes it).
+    only_word = decode_table_matrix(MIXED, rows[:1], categories={"word": ["red"]})
+    np.testing.assert_array_equal(only_word, [[1.5, 2, 1, 0]])
+
+
+@pytest.mark.parametrize(
+    ("signature", "categories"), [(NUMBERS, None), (MIXED, CATEGORIES)], ids=["numbers", "mixed"]
+)
+def test_the_matrix_decoder_reports_the_same_problems_as_the_dataframe_one(signature, categories):
     inputs = [
         {"a": "abc", "n": 2.5, "flag": "yes"},
         {"a": float("nan"), "n": True, "extra": 1},
@@ -203,14 +231,22 @@ def test_the_matrix_decoder_reports_the_same_problems_as_the_dataframe_one():
         {"a": 1.0, "n": 1, "flag": True},
     ]
 
+    if signature is MIXED:
+        inputs[0]["word"] = 3  # text columns want text
+        inputs[1]["word"] = None
+        inputs[3]["word"] = "red"
     with pytest.raises(InputError) as caught:
-        decode_table_matrix(NUMBERS, inputs)
+        decode_table_matrix(signature, inputs, categories=categories)
 
-    assert caught.value.errors == problems(NUMBERS, inputs)
-    assert [error.field for error in caught.value.errors] == [
+    assert caught.value.errors == problems(signature, inputs)
+    fields = [
         "inputs[0].a", "inputs[0].n", "inputs[0].flag", "inputs[1].extra", "inputs[1].a",
         "inputs[1].n", "inputs[1].flag", "inputs[2]",
     ]  # fmt: skip
+    if signature is MIXED:
+        fields[3:3] = ["inputs[0].word"]
+        fields[-1:-1] = ["inputs[1].word"]
+    assert [error.field for error in caught.value.errors] == fields
 
 
 def test_a_table_of_one_type_decodes_to_the_same_frame_as_column_by_column():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,9 @@ def fitted_files(raw, targets, chain_config, template, params, *, task="classifi
     return {**files, "model/brushes.zip": chain.deterministic_part.to_bytes()}
 
 
-def flowers(n_rows=60, *, with_gaps=False, with_colour=False):
-    """(a table whose class follows petal length, the class codes, its signature)."""
+def flowers(n_rows=60, *, with_gaps=False, with_colour=False, with_wild=False):
+    """(a table whose class follows petal length, the class codes, its signature); with_colour
+    adds a categorical column, with_wild a boolean one (both encoded by one_hot)."""
     generator = np.random.default_rng(3)
     codes = np.arange(n_rows) % 3
     table = pd.DataFrame(
@@ -79,8 +81,14 @@ def flowers(n_rows=60, *, with_gaps=False, with_colour=False):
     if with_gaps:
         table.loc[::7, "petal_length"] = np.nan
     if with_colour:
-        table["colour"] = pd.Series(np.array(["red", "blue", "green"])[(codes + n_rows) % 3])
+        colours = np.array(["red", "blue", "green"], dtype=object)[(codes + n_rows) % 3]
+        if with_gaps:
+            colours[2::9] = None  # the most frequent colour fills these
+        table["colour"] = pd.Series(colours, dtype=object)
         columns.append(ColumnSpec("colour", "categorical"))
+    if with_wild:
+        table["wild"] = pd.Series((codes == 2) | (generator.random(n_rows) < 0.2), dtype=np.bool_)
+        columns.append(ColumnSpec("wild", "boolean"))
     return table, codes, InputSignature.tabular(columns)
 
 
@@ -188,22 +196,93 @@ def test_regression_values_come_out_in_the_targets_units():
         assert manifest["task"] == "regression" and manifest["label_names"] == []
 
 
-def test_a_one_hot_chain_exports_for_the_server_only():
+@pytest.mark.parametrize(
+    ("template", "params"),
+    [
+        ("logistic_regression", {}),
+        ("mlp", {"epochs": 3, "hidden_units": [16]}),
+        ("random_forest", {"n_estimators": 20}),
+    ],
+    ids=["logistic-regression", "mlp", "random-forest"],
+)
+def test_categories_and_booleans_are_one_hot_encoded_inside_the_graph(template, params):
+    table, codes, signature = flowers(with_gaps=True, with_colour=True, with_wild=True)
+    files = fitted_files(table, codes, DEFAULT_TABLE_CHAIN, template, params)
+
+    python, runtime, manifest = exported(files, signature)
+
+    assert manifest["input_kind"] == "table"
+    assert manifest["browser"] == {"supported": True, "reason": ""}
+    assert manifest["columns"] == ["petal_length", "petals", "proline", "colour", "wild"]
+    assert manifest["input_shape"] == [None, 5]
+    assert manifest["categories"] == {
+        "colour": ["blue", "green", "red"],
+        "wild": ["False", "True"],
+    }
+    assert manifest["missing_allowed"] == manifest["columns"]
+    assert runtime.takes_matrix
+    # Requests: known colours, a colour the model never saw, both booleans.
+    rows = rows_of(table.dropna().iloc[:6])
+    rows += [{**rows[0], "colour": "purple"}, {**rows[1], "colour": "", "wild": True}]
+    assert_same_answers(python.predict(rows), runtime.predict(rows))
+    # Missing values where the chain imputes them: a number, a colour, a boolean.
+    gaps = table.iloc[:24].astype({"wild": object})
+    gaps.loc[4, "wild"] = None
+    gaps.loc[5, "colour"] = "never seen"
+    assert gaps["petal_length"].isna().sum() == 4 and gaps["colour"].isna().sum() == 3
+    expected, found = python.predict_arrays(gaps), runtime.predict_arrays(gaps)
+    np.testing.assert_allclose(found.probabilities, expected.probabilities, atol=TOLERANCE)
+    np.testing.assert_array_equal(found.codes, expected.codes)
+
+
+def test_a_one_hot_after_a_scaler_keeps_the_scaled_numbers_first():
     table, codes, signature = flowers(with_colour=True)
     chain = [{"name": "standard_scaler"}, {"name": "one_hot"}]
     files = fitted_files(table, codes, chain, "mlp", {"epochs": 3, "hidden_units": [16]})
 
     python, runtime, manifest = exported(files, signature)
 
-    assert manifest["input_kind"] == "features"
-    assert manifest["input_shape"] == [None, 6]  # 3 numbers and 3 colours
-    assert manifest["browser"]["supported"] is False
-    assert manifest["browser"]["reason"] == (
-        "the one_hot brush runs in Python only (column 'colour' is categorical)"
-    )
-    assert "columns" not in manifest
+    assert manifest["input_kind"] == "table"
+    assert manifest["input_shape"] == [None, 4]  # 3 numbers and a colour's position
+    assert manifest["categories"] == {"colour": ["blue", "green", "red"]}
+    assert manifest["missing_allowed"] == []
+    assert manifest["browser"]["supported"] is True
     rows = rows_of(table.iloc[:12])
+    rows.append({**rows[0], "colour": "mauve"})
     assert_same_answers(python.predict(rows), runtime.predict(rows))
+
+
+def test_a_table_the_graph_cannot_take_says_why():
+    from pipelines.serving.onnx_plans import table_plan
+
+    table, codes, signature = flowers(with_colour=True, with_wild=True)
+    only_colour = BrushChain.from_config(
+        [{"name": "one_hot", "params": {"columns": ["colour"]}}]
+    ).fit(table, codes)
+    wild_as_text = BrushChain.from_config(
+        [
+            {
+                "name": "impute",
+                "params": {"strategy": "constant", "fill_value": "unknown", "columns": ["wild"]},
+            },
+            {"name": "one_hot", "params": {"columns": ["colour"]}},
+        ]
+    ).fit(table, codes)
+    any_model = SimpleNamespace(feature_names=[])
+    text = InputSignature.tabular([*signature.columns, ColumnSpec("note", "text")])
+
+    assert table_plan(text, only_colour, any_model) == (
+        None,
+        "column 'note' is text and no one_hot brush encodes it: Python only",
+    )
+    assert table_plan(signature, wild_as_text, any_model) == (
+        None,
+        "the impute brush fills 'wild' with text, in Python only",
+    )
+    assert table_plan(signature, only_colour, any_model) == (
+        None,
+        "the brushes change the table's columns; they run in Python only",
+    )
 
 
 def test_a_classifier_without_probabilities_is_not_exported():
