@@ -12,10 +12,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from gallery import hosting
-from registry import artifact_store
-from registry.models import ModelVersion, ModelVersionFile, PredictionLog
+from pipelines.runner import execute_run
+from registry import artifact_store, services
+from registry.models import ModelVersion, ModelVersionFile, PredictionLog, Run
 from tests.gallery import test_api_training
 from tests.gallery.test_api_models import ROWS, trained
+from tests.gallery.test_api_training import config_for
 
 table = test_api_training.table  # the wine-notes fixture, shared
 
@@ -23,10 +25,59 @@ ONNX_FILES = {"model/model.onnx", "model/onnx.json"}
 MLP = {"template": "mlp", "params": {"epochs": 3, "hidden_units": [16]}}
 
 
-def predicted(client, runtime: str | None, rows=ROWS):
+def predicted(client, runtime: str | None, rows=ROWS, *, name="wine-notes"):
     query = f"&runtime={runtime}" if runtime else ""
-    url = f"/api/v1/models/wine-notes/predict/?version=1{query}"
+    url = f"/api/v1/models/{name}/predict/?version=1{query}"
     return client.post(url, {"inputs": rows}, format="json")
+
+
+def flowers_csv(n_rows: int = 90) -> bytes:
+    """A table with a category column (`colour`) and a boolean one (`wild`) beside numbers,
+    some cells empty: the default brushes impute, one_hot and scale it. The species follows
+    the petal length and, less strictly, the colour."""
+    generator = np.random.default_rng(5)
+    lines = ["petal_length,colour,wild,petals,species"]
+    for index in range(n_rows):
+        code = index % 3
+        colour = ["blue", "red", "white", "yellow"][(code + int(generator.random() < 0.3)) % 4]
+        length = f"{2 + 1.5 * code + generator.normal(0, 0.6):.2f}" if index % 11 else ""
+        wild = bool(code == 2 or generator.random() < 0.2)
+        petals = int(generator.integers(3, 9))
+        lines.append(f"{length},{colour if index % 13 else ''},{wild},{petals},{'abc'[code]}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+# Known colours, a colour the model never saw, both booleans.
+FLOWER_ROWS = [
+    {"petal_length": 2.1, "colour": "blue", "wild": False, "petals": 5},
+    {"petal_length": 3.6, "colour": "red", "wild": False, "petals": 4},
+    {"petal_length": 5.2, "colour": "white", "wild": True, "petals": 7},
+    {"petal_length": 4.0, "colour": "teal", "wild": True, "petals": 6},
+    {"petal_length": 3.0, "colour": "", "wild": False, "petals": 3},
+]
+
+
+@pytest.fixture
+def flowers(owner):
+    _dataset, version = services.dataset_create(
+        owner=owner,
+        name="flowers",
+        modality="tabular",
+        upload=io.BytesIO(flowers_csv()),
+        original_name="flowers.csv",
+    )
+    return version
+
+
+def assert_same_probabilities(first: list[dict], second: list[dict]) -> None:
+    for python, onnx_answer in zip(first, second, strict=True):
+        assert onnx_answer["label"] == python["label"]
+        assert list(onnx_answer["probabilities"]) == list(python["probabilities"])
+        np.testing.assert_allclose(
+            list(onnx_answer["probabilities"].values()),
+            list(python["probabilities"].values()),
+            atol=1e-4,
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,17 +109,63 @@ def test_a_published_version_answers_the_same_through_onnx_runtime(owner_client,
     assert default.json()["runtime"] == "onnx"
     assert default.json()["predictions"] == runtime.json()["predictions"]
     assert version.pk in hosting.host_for("onnx").cached_versions()
-    for python, onnx_answer in zip(
-        in_process.json()["predictions"], runtime.json()["predictions"], strict=True
-    ):
-        assert onnx_answer["label"] == python["label"]
-        assert list(onnx_answer["probabilities"]) == list(python["probabilities"])
-        np.testing.assert_allclose(
-            list(onnx_answer["probabilities"].values()),
-            list(python["probabilities"].values()),
-            atol=1e-4,
-        )
+    assert_same_probabilities(in_process.json()["predictions"], runtime.json()["predictions"])
     assert PredictionLog.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_table_with_categories_answers_the_same_through_onnx_runtime(
+    owner_client, experiment, flowers, assert_error
+):
+    # No brushes named: the default chain (impute, impute, one_hot, standard_scaler).
+    config = config_for(flowers, target="species", **MLP)
+    run_id = owner_client.post(
+        "/api/v1/runs/", {"experiment": experiment.pk, "config": config}, format="json"
+    ).json()["id"]
+    assert execute_run(run_id) == "succeeded", Run.objects.get(pk=run_id).error_text
+
+    created = owner_client.post("/api/v1/models/flowers/versions/", {"run": run_id})
+
+    assert created.status_code == 201, created.content
+    version = ModelVersion.objects.get()
+    assert [brush["name"] for brush in version.lineage["brushes"]] == [
+        "impute", "impute", "one_hot", "standard_scaler",
+    ]  # fmt: skip
+    onnx = version.lineage["onnx"]
+    assert (onnx["status"], onnx["reason"], onnx["browser"]) == ("ready", "", True)
+    assert onnx["input_kind"] == "table" and onnx["max_abs_diff"] <= 1e-4
+    manifest_file = version.files.get(path="model/onnx.json")
+    manifest = json.loads(artifact_store.read_checked(manifest_file.sha256, max_bytes=10**6))
+    assert manifest["columns"] == ["petal_length", "colour", "wild", "petals"]
+    assert manifest["categories"] == {
+        "colour": ["blue", "red", "white", "yellow"],
+        "wild": ["False", "True"],
+    }
+
+    answers = {
+        runtime: predicted(owner_client, runtime, FLOWER_ROWS, name="flowers")
+        for runtime in ("in-process", "onnx", None)
+    }
+
+    assert {runtime: answer.status_code for runtime, answer in answers.items()} == {
+        "in-process": 200, "onnx": 200, None: 200,
+    }  # fmt: skip
+    assert answers["onnx"].json()["runtime"] == "onnx"
+    assert answers[None].json()["runtime"] == "onnx"  # auto: a network with a checked export
+    python = answers["in-process"].json()["predictions"]
+    assert_same_probabilities(python, answers["onnx"].json()["predictions"])
+    assert answers[None].json()["predictions"] == answers["onnx"].json()["predictions"]
+    # Bad input gets the same field errors from both runtimes.
+    bad = [{**FLOWER_ROWS[0], "colour": 3, "wild": "yes"}, {"petal_length": 1.0}]
+    refusals = [
+        predicted(owner_client, runtime, bad, name="flowers") for runtime in ("in-process", "onnx")
+    ]
+    bodies = [assert_error(r, 400, "invalid", field="inputs[0].colour") for r in refusals]
+    assert bodies[0]["errors"] == bodies[1]["errors"]
+    assert sorted(bodies[1]["errors"]) == [
+        "inputs[0].colour", "inputs[0].wild", "inputs[1].colour", "inputs[1].petals",
+        "inputs[1].wild",
+    ]  # fmt: skip
 
 
 @pytest.mark.django_db(transaction=True)
