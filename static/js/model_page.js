@@ -255,6 +255,7 @@
   }
   var signature = jsonOf("try-signature") || {};
   var cardManifest = jsonOf("try-onnx");
+  if (onnx && cardManifest) onnx.suggestCategories(form, cardManifest); // known categories
 
   function remembered() {
     try { return window.localStorage.getItem(SWITCH_KEY) === "on"; } catch (error) { return false; }

@@ -18,9 +18,13 @@ from gallery.demo import seed_demo
 from gallery.demo_datasets import wine_csv
 from gallery.hosting import host_for
 from gallery.vendor import ort_available
-from registry import artifact_store
-from registry.models import ModelVersion, ModelVersionFile, RegisteredModel
+from pipelines.publishing import publish_run
+from pipelines.runner import execute_run
+from pipelines.services import start_run
+from registry import artifact_store, services
+from registry.models import ModelVersion, ModelVersionFile, RegisteredModel, Visibility
 from tests.e2e.test_model_pages import _draw_a_one
+from tests.gallery.test_api_models_onnx import FLOWER_ROWS, flowers_csv
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -315,3 +319,96 @@ def test_a_table_model_runs_in_the_browser_and_the_switch_says_when_it_cannot(
     assert error.startswith("In your browser: ONNX Runtime Web could not open the model"), error
     assert page.locator("[data-onnx-result]").is_hidden()
     assert page.locator("[data-try-label]").inner_text() != ""
+
+
+FLOWERS = "flowers"
+
+
+@pytest.fixture
+def flowers(settings, tmp_path, monkeypatch, owner):
+    """A small network on a table with a category column and a boolean one, trained with the
+    default brushes (impute, impute, one_hot, standard_scaler) and published."""
+    settings.ARTIFACT_DIR = tmp_path / "artifacts"
+    monkeypatch.setenv("CANVASCRAFT_TORCH_THREADS", "1")
+    _dataset, dataset_version = services.dataset_create(
+        owner=owner,
+        name="Flowers",
+        modality="tabular",
+        upload=io.BytesIO(flowers_csv()),
+        original_name="flowers.csv",
+    )
+    experiment = services.experiment_create(owner=owner, name="Flowers")
+    config = {
+        "dataset_version": dataset_version.pk,
+        "task": "classification",
+        "target": "species",
+        "template": "mlp",
+        "params": {"epochs": 60, "hidden_units": [16]},
+        "device": "cpu",
+    }
+    run = start_run(owner=owner, experiment=experiment, name=FLOWERS, config=config)
+    assert execute_run(run.pk) == "succeeded"
+    run.refresh_from_db()
+    version = publish_run(user=owner, run=run, name=FLOWERS, visibility=Visibility.PUBLIC)
+    services.model_alias_move(user=owner, model=version.model, alias="production", version=version)
+    return _with_export(FLOWERS)
+
+
+def _fill_a_flower(page, row: dict) -> None:
+    for name, value in row.items():
+        field = page.locator(f"[data-column='{name}']")
+        if isinstance(value, bool):
+            field.select_option("true" if value else "false")
+        else:
+            field.fill(str(value))
+
+
+def test_a_table_with_categories_runs_in_the_browser_as_on_the_server(
+    page, live_server, screenshot, flowers
+):
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/models/{FLOWERS}/")
+    switch = page.locator("[data-onnx-switch]")
+    assert switch.is_enabled(), page.locator("[data-onnx-note]").inner_text()
+    switch.check()
+    # The colour field suggests the colours the model knows (from the export's manifest).
+    suggestions = page.locator("[data-column='colour']").evaluate(
+        "field => Array.from(field.list.options, option => option.value)"
+    )
+    assert suggestions == ["blue", "red", "white", "yellow"]
+
+    # Through the form: a colour the model never saw, and a wild one.
+    _fill_a_flower(page, FLOWER_ROWS[3])
+    page.click("[data-try-submit]")
+    page.wait_for_selector("[data-onnx-agreement]:not([hidden])", timeout=30_000)
+    agreement = page.locator("[data-onnx-agreement]")
+    assert agreement.get_attribute("data-agree") == "yes", agreement.inner_text()
+    assert (
+        page.locator("[data-onnx-label]").inner_text()
+        == page.locator("[data-try-label]").inner_text()
+    )
+    assert float(agreement.get_attribute("data-max-abs-diff")) < EXACT_TOLERANCE
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("77-model-page-onnx-categories")
+
+    # Every row (known and unseen colours, both booleans): the server's predictor and the
+    # browser's export give the same probabilities.
+    version = ModelVersion.objects.get(model=flowers, number=1)
+    server_answers = host_for("in-process").predict(version, FLOWER_ROWS)
+    files_url = f"/models/{FLOWERS}/versions/1/files/"
+    for row, server in zip(FLOWER_ROWS, server_answers, strict=True):
+        answer = _browser_predict(page, files_url, f"({{row: {json.dumps(row)}}})")
+        (browser,) = answer["predictions"]
+        assert browser["label"] == server["label"], row
+        assert _max_abs_diff(browser["probabilities"], server["probabilities"]) < EXACT_TOLERANCE
+    # The graph takes the colour's position among the categories, -1 for one never seen.
+    unseen = json.dumps(FLOWER_ROWS[3])
+    tensor = page.evaluate(
+        f"""async () => {{
+            const spec = await window.CanvasCraftOnnx.manifest({json.dumps(files_url)});
+            return Array.from(window.CanvasCraftOnnx.tableTensorData(spec, {unseen}));
+        }}"""
+    )
+    assert tensor == [4.0, -1.0, 1.0, 6.0]
+    assert not console_errors, console_errors
