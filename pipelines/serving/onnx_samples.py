@@ -46,7 +46,8 @@ def table_rows(
     n_samples: int,
     generator: np.random.Generator,
 ) -> pd.DataFrame:
-    """A DataFrame typed as `decode_inputs` types it (int64, float64, bool, text)."""
+    """A DataFrame typed as `decode_inputs` types it (int64, float64, bool, text), with gaps
+    where the chain imputes a column before anything else reads it."""
     spreads = {**_model_spreads(model), **_brush_spreads(chain)}
     categories = _categories(chain)
     cells: dict[str, pd.Series] = {}
@@ -66,7 +67,32 @@ def table_rows(
             choices = [*known, "never seen before"]
             weights = np.array([7.0 / len(known)] * len(known) + [1.0]) / 8.0
             cells[column.name] = pd.Series(generator.choice(choices, n_samples, p=weights))
+    # Drawn after the values, so that a chain without imputation gets the same rows as before.
+    for name in _fillable_columns(chain):
+        if name in cells:
+            cells[name] = _with_gaps(cells[name], generator)
     return pd.DataFrame(cells)
+
+
+def _fillable_columns(chain: Any) -> list[str]:
+    """Columns whose first brush is an impute: a missing value there is filled before any
+    brush that would refuse it (a scaler, one_hot), in Python as in the graph."""
+    fillable: list[str] = []
+    seen: set[str] = set()
+    for brush in chain:
+        if brush.name == "impute":
+            fillable += [column for column in brush.fill_values_ if column not in seen]
+        seen |= set(getattr(brush, "columns_", []))
+    return fillable
+
+
+def _with_gaps(series: pd.Series, generator: np.random.Generator) -> pd.Series:
+    """About one value in eight missing, typed as a table read with gaps holds them (numbers
+    as float64 NaN, booleans and text as None in an object column)."""
+    missing = generator.random(len(series)) < 1 / 8
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype(np.float64).mask(missing)
+    return series.astype(object).mask(missing, None)
 
 
 def _brush_spreads(chain: Any) -> dict[str, Spread]:
