@@ -287,7 +287,9 @@ def test_a_table_model_runs_in_the_browser_and_the_switch_says_when_it_cannot(
     server_only = _publish_copy(wine)
     manifest_file = server_only.files.get(path="model/onnx.json")
     manifest = json.loads(artifact_store.read_checked(manifest_file.sha256, max_bytes=2**20))
-    manifest["browser"] = {"supported": False, "reason": "its one_hot brush runs in Python"}
+    # As an export of a table whose text column no one_hot encodes would say.
+    reason = "column 'note' is text and no one_hot brush encodes it: Python only"
+    manifest["browser"] = {"supported": False, "reason": reason}
     _replace_file(server_only, "model/onnx.json", json.dumps(manifest).encode())
 
     page.goto(f"{live_server.url}/models/{WINE}/")
@@ -302,7 +304,7 @@ def test_a_table_model_runs_in_the_browser_and_the_switch_says_when_it_cannot(
         "document.querySelector('[data-onnx-note]').textContent.includes('one_hot')"
     )
     assert switch.is_disabled()
-    assert note.inner_text() == "Not in a browser: its one_hot brush runs in Python."
+    assert note.inner_text() == f"Not in a browser: {reason}."
     assert page.locator("[data-onnx-box] label").get_attribute("title") == note.inner_text()
     screenshot("75-model-page-onnx-unsupported")
     page.select_option("[data-try-target]", "alias=production")
