@@ -28,9 +28,13 @@ def read_request(config_file: Path) -> dict:
 
 def experiment_for(owner, reference, *, default_name: str) -> Experiment:
     """The owner's experiment `reference` names: an id must exist; a name (or nothing, which
-    means `default_name`) is created when the owner has none of that name. JSON `true` is
-    not an id, though Python counts it as 1."""
-    if isinstance(reference, int) and not isinstance(reference, bool):
+    means `default_name`) is created when the owner has none of that name. Anything else (JSON
+    `true`, which Python would count as 1, a list, an object) is refused."""
+    if isinstance(reference, bool) or not isinstance(reference, int | str | None):
+        raise CommandError(
+            f"experiment must be an experiment id or a name, got {json.dumps(reference)}"
+        )
+    if isinstance(reference, int):
         experiment = Experiment.objects.filter(owner=owner, pk=reference).first()
         if experiment is None:
             raise CommandError(f"no experiment {reference} of {owner.username}")

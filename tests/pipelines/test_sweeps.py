@@ -586,6 +586,10 @@ def test_the_sweep_command_creates_a_sweep_and_follows_it_to_the_end(
     with pytest.raises(CommandError, match=r"space\.epochs\.type"):
         call_command("sweep", str(config_file), "--user", owner.username)
     assert Sweep.objects.count() == 1
+    config_file.write_text(json.dumps({**request, "experiment": True}))
+    with pytest.raises(CommandError, match=r"experiment must be an experiment id or a name"):
+        call_command("sweep", str(config_file), "--user", owner.username)
+    assert Sweep.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
