@@ -58,8 +58,15 @@ class Client:
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Type"] = "application/json"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # uvicorn closes a keep-alive connection idle for 5 s (while runs are created
+            # through the service): open a new one and send again, as HTTP clients do.
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
         return response.status, response.read()
 
 
