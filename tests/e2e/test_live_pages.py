@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import SCREENSHOT_DIR
+from tests.e2e.pages import log_in
 from tests.studio import ROOT, Studio
 
 USERNAME, PASSWORD = "worker-test", "worker-test-password-1"
@@ -81,14 +82,6 @@ def live_studio(tmp_path_factory) -> Iterator[LiveStudio]:
         studio.close()
 
 
-def _log_in(page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", USERNAME)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
 # The val_loss chart holds at least `points` points and the progress bar is past `percent`
 # (metrics and progress are separate messages: wait for both).
 GROWN = """([points, percent]) => {
@@ -117,7 +110,7 @@ def test_the_run_page_grows_its_charts_while_a_real_run_trains(page, live_studio
     run_id, _ = live_studio.queue("live pages", "mlp-60-epochs", epochs=60)
     loads: list[str] = []
     page.on("load", lambda loaded: loads.append(loaded.url))
-    _log_in(page, live_studio.base_url)
+    log_in(page, live_studio.base_url, USERNAME, PASSWORD)
     page.goto(f"{live_studio.base_url}/runs/{run_id}/")
     page.evaluate("window.__sameDocument = true")
     loads.clear()
@@ -215,7 +208,7 @@ def test_the_experiment_page_badge_flips_to_succeeded_without_a_reload(
 ):
     live_studio.stop_worker()  # both runs wait in the queue until the page watches them
     run_id, experiment_id = live_studio.queue("badges", "mlp-4-epochs", epochs=4)
-    _log_in(page, live_studio.base_url)
+    log_in(page, live_studio.base_url, USERNAME, PASSWORD)
     page.goto(f"{live_studio.base_url}/experiments/{experiment_id}/")
     page.evaluate("window.__sameDocument = true")
     badge = page.locator(f"[data-run-status='{run_id}']")
@@ -264,7 +257,7 @@ def test_a_chart_of_100_000_points_draws_a_bounded_view(page, live_studio, finis
         pytest.skip("uPlot is not installed (make npm)")
     if renderer == "builtin":
         page.add_init_script(WITHOUT_UPLOT)
-    _log_in(page, live_studio.base_url)
+    log_in(page, live_studio.base_url, USERNAME, PASSWORD)
     page.goto(f"{live_studio.base_url}/runs/{finished_run}/")
     page.wait_for_function(
         "() => window.CanvasCraftLiveCharts && document.readyState === 'complete'"
