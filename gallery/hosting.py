@@ -124,15 +124,21 @@ class OnnxRuntimeHost(CachingHost):
 
 def serves_onnx(version: ModelVersion) -> bool:
     """Whether the `auto` runtime answers with the version's ONNX export: it was made and
-    passed its check (`lineage["onnx"]`, read with the version: no query), and the model's
-    output is continuous in its input. A forest's is not: the export preprocesses in float32,
-    and an input that lies on a split (seen here: a standardised training value of 3e-16 against
-    a threshold of 0.0) can take the other branch than in Python's float64."""
-    lineage = version.lineage or {}
-    if lineage.get("onnx", {}).get("status") != "ready":
+    passed its check (`lineage["onnx"]`, read with the version: no query), and either the
+    export is exact (`exact`: the graph gives the core the Python chain's float32 features bit
+    for bit and its trees compare in float64 as scikit-learn's do, so a tree takes the branch
+    it takes in Python) or the model's output is continuous in its input (a network or a
+    logistic regression, where a rounding moves the answer by ~1e-7). Exports made before
+    `exact` existed took the table as float32 and are judged by the second rule alone: a
+    standardised training value of 3e-16 rounded to exactly 0 there, the other side of a
+    forest's split."""
+    onnx = (version.lineage or {}).get("onnx", {})
+    if onnx.get("status") != "ready":
         return False
+    if onnx.get("exact") is True:
+        return True
     try:
-        return get_template(lineage.get("template")).continuous
+        return get_template((version.lineage or {}).get("template")).continuous
     except TemplateConfigError:
         return False
 

@@ -103,8 +103,10 @@ def _outputs(
     model: RegisteredModel, version: ModelVersion, inputs: list[Any], runtime: str
 ) -> tuple[str, list[dict[str, Any]]]:
     """(the runtime that answered, the predictions). `auto` asks the ONNX export when the
-    version has a checked one (the same answers within 1e-6, several times cheaper for small
-    models) and the in-process model otherwise, or when the export cannot be loaded."""
+    version has a checked one that answers as Python does (`serves_onnx`: an exact export, or
+    a continuous model; the same answers within 1e-6, several times cheaper for small models,
+    ~30x for a 100-tree forest) and the in-process model otherwise, or when the export cannot
+    be loaded."""
     if runtime != AUTO:
         return runtime, host_for(runtime).predict(version, inputs)
     if serves_onnx(version):

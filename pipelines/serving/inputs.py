@@ -80,11 +80,14 @@ def decode_table_matrix(
     *,
     categories: Mapping[str, Sequence[str]] | None = None,
     max_batch: int = MAX_BATCH,
+    dtype: type[np.floating] = np.float64,
 ) -> np.ndarray:
-    """Table rows straight to a float32 matrix (columns in the signature's order), with the
+    """Table rows straight to a matrix of `dtype` (columns in the signature's order), with the
     checks and field errors of `decode_inputs`; for callers that need numbers and no DataFrame
-    (an ONNX export's graph takes the columns as float32, booleans as 0/1, and a column with
+    (an ONNX export's graph takes the columns as numbers, booleans as 0/1, and a column with
     `categories` as the position of its value's text in that list, -1 for one not in it).
+    float64 by default: the numbers the DataFrame holds and the brushes compute with (an
+    integer past 2**53 rounds as pandas rounds it); float32 for exports that take float32.
 
     Only for signatures whose columns all decode to numbers (`is_matrix_table`)."""
     categories = categories or {}
@@ -99,8 +102,8 @@ def decode_table_matrix(
     shape = (len(rows), len(signature.columns))
     lookups = category_lookups(categories)
     if not lookups:
-        return np.array(rows, dtype=np.float32).reshape(shape)
-    matrix = np.empty(shape, dtype=np.float32)
+        return np.array(rows, dtype=dtype).reshape(shape)
+    matrix = np.empty(shape, dtype=dtype)
     for at, column in enumerate(signature.columns):
         lookup = lookups.get(column.name)
         if lookup is None:

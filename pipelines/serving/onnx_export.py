@@ -1,15 +1,20 @@
 """Exporting a published model to ONNX, with the preprocessing ONNX can express, checked.
 
-`export_onnx(files, signature)` builds one graph (opset 17, input `input`, output `output`,
-both float32) and its manifest (`model/onnx.json`, format 1; docs/models.md), and checks it:
-at least 16 inputs go through both the Python `Predictor` and ONNX Runtime, and the export is
-refused (no model bytes, a reason) when a probability differs by more than 1e-4 or a label
-differs. What the graph takes (`input_kind`):
+`export_onnx(files, signature)` builds one graph (opset 17, input `input` of the manifest's
+`input_dtype`, output `output` float32) and its manifest (`model/onnx.json`, format 1;
+docs/models.md), and checks it: at least 16 inputs go through both the Python `Predictor` and
+ONNX Runtime, and the export is refused (no model bytes, a reason) when a probability differs
+by more than 1e-4 or a label differs. It is marked `exact` when the graph computes what Python
+computes (the same float32 features, bit for bit, and trees that compare in float64 as
+scikit-learn does) and the check found the same labels and probabilities within
+EXACT_TOLERANCE: only the float32 rounding of the output differs. What the graph takes
+(`input_kind`):
 
-- `table`: the signature's columns in order as float32: numbers (booleans 0/1), and for a
-  column one_hot encodes (the manifest's `categories`) the position of its value's text in
-  the brush's category list (-1 unseen, NaN missing). Scalers, imputation and one_hot run
-  inside the graph, in float64 as in Python. A browser can run it.
+- `table`: the signature's columns in order as float64 (JSON's numbers): numbers (booleans
+  0/1), and for a column one_hot encodes (the manifest's `categories`) the position of its
+  value's text in the brush's category list (-1 unseen, NaN missing). Scalers, imputation and
+  one_hot run inside the graph, in float64 as in Python, then the features become float32
+  (also a second output, `features`). A browser can run it.
 - `image`: pixel values 0..255, (N, H, W, C), after the caller has converted the channels and
   resized as image_resize does; the division by 255 and image_normalize run inside the graph.
 - `features`: the Python chain's output (audio spectrograms, a text column no one_hot
@@ -49,6 +54,9 @@ logger = logging.getLogger("canvascraft.serving")
 
 N_CHECK_SAMPLES = 16
 TOLERANCE = 1e-4
+# An exact export's probabilities differ from Python's float64 ones by the float32 rounding of
+# the graph's output and of its last operations (a few float32 ulps of 1: ~1e-7).
+EXACT_TOLERANCE = 1e-6
 MAX_REASON_CHARS = 500
 
 
@@ -80,6 +88,8 @@ class OnnxExport:
             "reason": self.reason,
             "browser": bool(self.manifest.get("browser", {}).get("supported", False)),
             "input_kind": self.manifest.get("input_kind"),
+            "input_dtype": self.manifest.get("input_dtype"),
+            "exact": bool(self.manifest.get("exact", False)),
             "max_abs_diff": self.check.get("max_abs_diff"),
             "n_samples": self.check.get("n_samples"),
             "export_s": round(self.export_s, 3),
@@ -119,6 +129,7 @@ def export_onnx(
             )
         check = check_against(predictor, model_bytes, manifest, samples)
         manifest["check"] = check
+        manifest["exact"] = plan.exact and is_exact_core(model) and check_is_exact(check)
     except NotExportable as error:
         return _outcome("unavailable", str(error), manifest, started)
     except (ModelLoadError, ExportRefused, ConversionFailed) as error:
@@ -150,16 +161,18 @@ def _outcome(status: str, reason: str, manifest: dict[str, Any], started: float)
 @dataclass
 class Plan:
     """What the graph takes and what runs inside it: the manifest (without its check) and the
-    preprocessing graph (None: the core takes the input as it is)."""
+    preprocessing graph (None: the core takes the input as it is). `exact`: the core's input
+    is bit for bit `Predictor.features` (a float64 table graph, or the Python chain's output)."""
 
     manifest: dict[str, Any]
     preprocessing: Any = None
+    exact: bool = False
 
 
 def plan_for(predictor: Predictor) -> Plan:
     """The input kind and preprocessing graph for the predictor's signature and brushes."""
     from pipelines.serving import onnx_plans
-    from pipelines.serving.onnx_graphs import OPSET
+    from pipelines.serving.onnx_graphs import FEATURES, OPSET
 
     signature, chain, model = predictor.signature, predictor.chain, predictor.model
     manifest: dict[str, Any] = {
@@ -169,6 +182,7 @@ def plan_for(predictor: Predictor) -> Plan:
         "output": "output",
         "input_shape": [None, *model.input_shape],
         "input_kind": "features",
+        "input_dtype": "float32",
         "task": model.task,
         "label_names": list(model.label_names),
         "browser": {"supported": False, "reason": ""},
@@ -177,6 +191,8 @@ def plan_for(predictor: Predictor) -> Plan:
         preprocessing, reason = onnx_plans.table_plan(signature, chain, model)
         if reason is None:
             manifest["input_kind"] = "table"
+            manifest["input_dtype"] = "float64"
+            manifest["features_output"] = FEATURES
             manifest["columns"] = signature.column_names
             manifest["input_shape"] = [None, len(signature.columns)]
             manifest["missing_allowed"] = onnx_plans.imputed_columns(signature, chain)
@@ -190,7 +206,10 @@ def plan_for(predictor: Predictor) -> Plan:
     else:
         preprocessing, reason = None, onnx_plans.first_python_brush(chain, "audio")
     manifest["browser"] = {"supported": reason is None, "reason": reason or ""}
-    return Plan(manifest=manifest, preprocessing=preprocessing)
+    # An image graph takes pixel values that the server scales back from image_resize's [0, 1]
+    # (x * 255 / 255 need not give x back in float32): close, not bit for bit.
+    exact = manifest["input_kind"] in ("table", "features")
+    return Plan(manifest=manifest, preprocessing=preprocessing, exact=exact)
 
 
 def build_graph(predictor: Predictor, plan: Plan) -> Any:
@@ -228,7 +247,28 @@ def build_graph(predictor: Predictor, plan: Plan) -> Any:
             else onnx_graphs.regression_head(model.target_mean, model.target_std)
         )
     parts.append((head, onnx_graphs.RAW, onnx_graphs.OUTPUT))
-    return onnx_graphs.chain(parts, doc_string=f"CanvasCraft {model.template_name} model")
+    return onnx_graphs.chain(
+        parts,
+        doc_string=f"CanvasCraft {model.template_name} model",
+        features_output="features_output" in plan.manifest,
+    )
+
+
+def is_exact_core(model: Any) -> bool:
+    """Whether the graph's trees (if any) compare in float64, as scikit-learn's do."""
+    from pipelines.serving.onnx_trees import compares_in_float64
+
+    return compares_in_float64(model)
+
+
+def check_is_exact(check: Mapping[str, Any]) -> bool:
+    """Whether the check saw the same labels (ties included) and probabilities or values within
+    EXACT_TOLERANCE (relative past 1 for values)."""
+    return (
+        bool(check.get("labels_identical"))
+        and check.get("exact_diff") is not None
+        and (check["exact_diff"] <= EXACT_TOLERANCE)
+    )
 
 
 def check_against(
@@ -249,21 +289,27 @@ def check_against(
         output = np.asarray(found.probabilities, dtype=np.float64)
         differences = np.abs(output - reference)
         labels_agree = _labels_agree(expected.codes, found.codes, reference)
+        labels_identical = bool(np.array_equal(expected.codes, found.codes))
         within = float(differences.max(initial=0.0)) <= TOLERANCE
+        relative = differences
     else:
         reference = np.asarray(expected.values, dtype=np.float64)
         output = np.asarray(found.values, dtype=np.float64)
         differences = np.abs(output - reference)
-        labels_agree = True
+        labels_agree = labels_identical = True
         # Values in the target's units: float32 keeps ~7 digits, so a price of 1,500 is only
         # known to ~1e-4; the tolerance is relative past 1.
-        within = bool((differences <= TOLERANCE * np.maximum(1.0, np.abs(reference))).all())
+        relative = differences / np.maximum(1.0, np.abs(reference))
+        within = bool((relative <= TOLERANCE).all())
     finite = bool(np.isfinite(output).all() and np.isfinite(reference).all())
     check = {
         "n_samples": len(reference),
         "max_abs_diff": float(differences.max(initial=0.0)) if finite else None,
         "tolerance": TOLERANCE,
         "labels_agree": labels_agree,
+        "labels_identical": labels_identical,
+        # Relative past 1 for values, like the tolerance; what `exact` is judged on.
+        "exact_diff": float(relative.max(initial=0.0)) if finite else None,
     }
     if not (finite and within and labels_agree):
         manifest["check"] = check

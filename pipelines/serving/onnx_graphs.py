@@ -56,6 +56,7 @@ class GraphBuilder:
         input_shape: Sequence[int | None],
         output_name: str,
         output_shape: Sequence[int | None],
+        input_type: int = TensorProto.FLOAT,
     ) -> onnx.ModelProto:
         if not self.nodes or self.nodes[-1].output[0] != output_name:
             self.add(
@@ -66,16 +67,18 @@ class GraphBuilder:
         graph = helper.make_graph(
             self.nodes,
             self.prefix,
-            [_value_info(input_name, input_shape)],
+            [_value_info(input_name, input_shape, input_type)],
             [_value_info(output_name, output_shape)],
             initializer=self.constants,
         )
         return with_standard_versions(helper.make_model(graph))
 
 
-def _value_info(name: str, shape: Sequence[int | None]) -> onnx.ValueInfoProto:
+def _value_info(
+    name: str, shape: Sequence[int | None], elem_type: int = TensorProto.FLOAT
+) -> onnx.ValueInfoProto:
     dimensions = ["N" if size is None else size for size in shape]
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dimensions)
+    return helper.make_tensor_value_info(name, elem_type, dimensions)
 
 
 def with_standard_versions(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -93,8 +96,9 @@ def with_standard_versions(model: onnx.ModelProto) -> onnx.ModelProto:
 class ColumnSteps:
     """Per-column arithmetic of a table's expressible brushes, in order, as float64 vectors over
     all columns (identity values for untouched ones: fill NaN only where `fill_mask`, subtract 0,
-    divide by 1...). Brushes compute in float64; so does the graph, so that a value lands on the
-    same float32 as the Python chain gives it."""
+    divide by 1...). Brushes compute in float64 on the request's float64 numbers; so does the
+    graph, with the same operations in the same order, so that every feature is the float32 the
+    Python chain gives it, bit for bit (a tree's split sees what scikit-learn sees)."""
 
     kind: str  # "impute", "standardise" (x - a) / b, "affine" x * a + b, "clip" into [a, b]
     first: np.ndarray
@@ -122,10 +126,14 @@ class OneHotLayout:
 def table_preprocessing(
     steps: Sequence[ColumnSteps | OneHotLayout], n_columns: int
 ) -> onnx.ModelProto:
-    """[N, n_columns] float32 -> `features` float32 through `steps` (as wide as the last
-    layout leaves the table)."""
+    """[N, n_columns] float64 -> `features` float32 through `steps` (as wide as the last
+    layout leaves the table), cast to float32 only at the end, as `Predictor.features` casts.
+
+    The input is float64 because a request's JSON numbers are: rounding them to float32 first
+    moved a standardised training value of 3.4e-16 to exactly 0, the other side of a forest's
+    split (the float32 input of format-1 exports before `input_dtype`)."""
     graph = GraphBuilder("table")
-    value = graph.add("Cast", INPUT, to=TensorProto.DOUBLE)
+    value = INPUT
     width = n_columns
     for step in steps:
         if isinstance(step, OneHotLayout):
@@ -152,6 +160,7 @@ def table_preprocessing(
         input_shape=[None, n_columns],
         output_name=FEATURES,
         output_shape=[None, width],
+        input_type=TensorProto.DOUBLE,
     )
 
 
@@ -243,12 +252,18 @@ def regression_head(target_mean: float, target_std: float) -> onnx.ModelProto:
 
 
 def chain(
-    parts: Sequence[tuple[onnx.ModelProto, str, str]], *, doc_string: str = ""
+    parts: Sequence[tuple[onnx.ModelProto, str, str]],
+    *,
+    doc_string: str = "",
+    features_output: bool = False,
 ) -> onnx.ModelProto:
     """One model from `(model, input name, output name)` parts applied in order; its input is
     renamed `input` and its output `output`, and nodes nothing reads any more (a classifier's
-    label output, say) are dropped."""
+    label output, say) are dropped. With `features_output`, the first part's output is kept as
+    a second output, `features` (the model's float32 features, for a caller that refuses
+    non-finite ones as `Predictor` does)."""
     merged, output = None, ""
+    kept = [f"p0_{parts[0][2]}"] if features_output else []
     for index, (part, input_name, output_name) in enumerate(parts):
         part = onnx.compose.add_prefix(with_standard_versions(part), f"p{index}_")
         if merged is None:
@@ -259,12 +274,15 @@ def chain(
                 merged,
                 part,
                 io_map=[(output, f"p{index}_{input_name}")],
-                outputs=[f"p{index}_{output_name}"],
+                outputs=[f"p{index}_{output_name}", *kept],
             )
         output = f"p{index}_{output_name}"
     assert merged is not None, "chain needs at least one part"
     rename_value(merged.graph, merged.graph.input[0].name, INPUT)
     rename_value(merged.graph, output, OUTPUT)
+    if kept:
+        rename_value(merged.graph, kept[0], FEATURES)
+        _keep_outputs(merged, [OUTPUT, FEATURES])
     _prune(merged.graph)
     merged = with_standard_versions(merged)
     merged.doc_string = doc_string
@@ -274,9 +292,18 @@ def chain(
 
 
 def _keep_outputs(model: onnx.ModelProto, names: list[str]) -> None:
-    kept = [output for output in model.graph.output if output.name in names]
+    """Keeps the graph outputs named, in the order of `names`."""
+    by_name = {output.name: output for output in model.graph.output}
+    kept = [copy_of(by_name[name]) for name in names if name in by_name]
     del model.graph.output[:]
     model.graph.output.extend(kept)
+
+
+def copy_of(value: onnx.ValueInfoProto) -> onnx.ValueInfoProto:
+    """A detached copy (a protobuf element removed from its list must not be read again)."""
+    copied = onnx.ValueInfoProto()
+    copied.CopyFrom(value)
+    return copied
 
 
 def rename_value(graph: onnx.GraphProto, old: str, new: str) -> None:

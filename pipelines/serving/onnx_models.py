@@ -1,7 +1,9 @@
 """A trained model's core as ONNX: torch networks through torch's exporter, scikit-learn
 estimators through skl2onnx. Input `features` (the chain's output, float32, any batch size),
 output `raw`: logits or standardised values for networks, probabilities over the classes the
-estimator saw or standardised values for estimators (`onnx_graphs` adds the head).
+estimator saw or standardised values for estimators (`onnx_graphs` adds the head). Forests and
+histogram boosting compare their float32 features with float64 thresholds, as scikit-learn
+does (`onnx_trees`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+from pipelines.serving import onnx_trees
 from pipelines.serving.onnx_graphs import FEATURES, ML_OPSET, OPSET, RAW, rename_value
 
 
@@ -174,5 +177,10 @@ def sklearn_core(estimator: Any, n_features: int, task: str) -> tuple[onnx.Model
     if wanted not in names:
         raise NotExportable(f"skl2onnx gave outputs {names}, without {wanted!r}")
     rename_value(model.graph, wanted, RAW)
+    if onnx_trees.is_tree_ensemble(final):
+        try:
+            model = onnx_trees.compare_in_float64(model, final)
+        except onnx_trees.TreesNotRewritten as error:
+            raise ConversionFailed(f"{type(final).__name__}'s trees: {error}") from error
     codes = [int(code) for code in getattr(final, "classes_", [])]
     return model, codes

@@ -2,8 +2,9 @@
 
 It reads `model/model.onnx` and its manifest `model/onnx.json` (see `onnx_export`), decodes a
 request with `decode_inputs` and turns it into the graph's input exactly as the manifest says a
-browser would: table columns in order as float32 (a category column as its value's position
-in the manifest's `categories`); images resized by the chain's image_resize
+browser would: table columns in order as the manifest's `input_dtype` (float64 since exports
+preprocess exactly; float32 for older ones that do not say), a category column as its value's
+position in the manifest's `categories`; images resized by the chain's image_resize
 brush in Python and scaled back to pixel values 0..255; for `features` exports, the Python
 brush chain's output. ONNX Runtime then computes the rest. Answers have `Predictor.predict`'s
 shape, so a caller can switch runtimes without noticing more than the timing.
@@ -43,6 +44,7 @@ MODEL_PATH = "model/model.onnx"
 MANIFEST_PATH = "model/onnx.json"
 MANIFEST_FORMAT = 1
 INPUT_KINDS = ("table", "image", "features")
+INPUT_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 class OnnxExportMissing(ModelLoadError):
@@ -68,15 +70,24 @@ def image_resize_of(chain: BrushChain) -> Any:
     return first if first is not None and first.name == "image_resize" else None
 
 
+def input_dtype(manifest: Mapping[str, Any]) -> type[np.floating]:
+    """The graph input's dtype: the manifest's `input_dtype`; float32 where it has none (the
+    exports made before table graphs took float64)."""
+    return INPUT_DTYPES[manifest.get("input_dtype", "float32")]
+
+
 def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any) -> np.ndarray:
-    """The graph's float32 input for a batch in the chain's input format (`decode_inputs`).
+    """The graph's input (of the manifest's `input_dtype`) for a batch in the chain's input
+    format (`decode_inputs`).
 
     Raises BrushInputError where a Python brush refuses the batch."""
     kind = manifest["input_kind"]
     if kind == "table":
+        dtype = input_dtype(manifest)
         if isinstance(raw_batch, np.ndarray):  # `decode_table_matrix` output: columns in order
-            return raw_batch
-        return table_matrix(raw_batch, manifest["columns"], manifest.get("categories") or {})
+            return raw_batch.astype(dtype, copy=False)
+        categories = manifest.get("categories") or {}
+        return table_matrix(raw_batch, manifest["columns"], categories, dtype=dtype)
     if kind == "image":
         resize = image_resize_of(chain)
         if resize is None:
@@ -91,24 +102,28 @@ def graph_inputs(manifest: Mapping[str, Any], chain: BrushChain, raw_batch: Any)
 
 
 def table_matrix(
-    frame: pd.DataFrame, columns: list[str], categories: Mapping[str, list[str]]
+    frame: pd.DataFrame,
+    columns: list[str],
+    categories: Mapping[str, list[str]],
+    *,
+    dtype: type[np.floating] = np.float64,
 ) -> np.ndarray:
-    """A DataFrame (as `decode_inputs` or a dataset reader gives it) as the graph's float32
-    input: numbers as they are (booleans 0/1, missing NaN), a category column as its value's
+    """A DataFrame (as `decode_inputs` or a dataset reader gives it) as the graph's input:
+    numbers as they are (booleans 0/1, missing NaN), a category column as its value's
     position in `categories` (-1 unseen, NaN missing: the graph's imputation fills that)."""
     if not categories:
-        return frame[list(columns)].to_numpy(dtype=np.float32)
+        return frame[list(columns)].to_numpy(dtype=dtype)
     lookups = category_lookups(categories)
-    matrix = np.empty((len(frame), len(columns)), dtype=np.float32)
+    matrix = np.empty((len(frame), len(columns)), dtype=dtype)
     for at, name in enumerate(columns):
         series = frame[name]
         lookup = lookups.get(name)
         if lookup is None:
-            matrix[:, at] = series.to_numpy(dtype=np.float32)
+            matrix[:, at] = series.to_numpy(dtype=dtype)
             continue
         missing = series.isna().to_numpy()
         positions = [lookup.get(text, -1) for text in series.astype(str).tolist()]
-        matrix[:, at] = np.where(missing, np.nan, np.asarray(positions, dtype=np.float32))
+        matrix[:, at] = np.where(missing, np.nan, np.asarray(positions, dtype=dtype))
     return matrix
 
 
@@ -122,6 +137,10 @@ def check_manifest(manifest: Any) -> dict[str, Any]:
         raise ModelLoadError(f"{MANIFEST_PATH} has an unknown task")
     if manifest["input_kind"] == "table" and not isinstance(manifest.get("columns"), list):
         raise ModelLoadError(f"{MANIFEST_PATH} lacks the table's columns")
+    if str(manifest.get("input_dtype", "float32")) not in INPUT_DTYPES:
+        raise ModelLoadError(f"{MANIFEST_PATH} has an unknown input_dtype")
+    if manifest.get("features_output") not in (None, "features"):
+        raise ModelLoadError(f"{MANIFEST_PATH} has an unknown features_output")
     categories = manifest.get("categories", {})
     if not isinstance(categories, dict) or not all(
         isinstance(known, list) and all(isinstance(text, str) for text in known)
@@ -147,7 +166,7 @@ class OnnxPredictor:
         self.manifest = check_manifest(manifest)
         self.signature = signature
         self.chain = chain.deterministic_part
-        # The graph takes the signature's columns, in its order, as float32 (a category as its
+        # The graph takes the signature's columns, in its order, as numbers (a category as its
         # position): no DataFrame.
         self.categories: dict[str, list[str]] = dict(self.manifest.get("categories") or {})
         self.takes_matrix = (
@@ -183,7 +202,10 @@ class OnnxPredictor:
         except Exception as error:  # onnxruntime raises its own, undocumented, exception types
             raise ModelLoadError(f"{MODEL_PATH} cannot be loaded: {error}") from error
         names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
-        if names != ([manifest.get("input")], [manifest.get("output")]):
+        outputs = [manifest.get("output")]
+        if manifest.get("features_output"):
+            outputs.append(manifest["features_output"])
+        if names != ([manifest.get("input")], outputs):
             raise ModelLoadError(f"{MODEL_PATH}'s inputs and outputs are {names}")
         return cls(
             session=session,
@@ -201,10 +223,22 @@ class OnnxPredictor:
         return list(self.manifest.get("label_names", []))
 
     def run(self, graph_input: np.ndarray) -> np.ndarray:
-        """The graph's output for its input (float32 in, float32 out)."""
+        """The graph's output for its input (of the manifest's `input_dtype`; float32 out)."""
         (output,) = self.session.run(
             [self.manifest["output"]], {self.manifest["input"]: graph_input}
         )
+        return output
+
+    def run_checked(self, graph_input: np.ndarray) -> np.ndarray:
+        """The graph's output, refusing rows whose features (the graph's `features` output,
+        where the manifest names one) or output are not finite, as `Predictor.predict` does:
+        a float64 table input can be finite where its float32 features are not."""
+        names = [self.manifest["output"]]
+        if self.manifest.get("features_output"):
+            names.append(self.manifest["features_output"])
+        output, *features = self.session.run(names, {self.manifest["input"]: graph_input})
+        refuse_non_finite_rows(*features, message=NON_FINITE_FEATURES)
+        refuse_non_finite_rows(output, message=NON_FINITE_OUTPUT)
         return output
 
     def predict_arrays(self, raw_batch: Any) -> BatchPredictions:
@@ -225,7 +259,11 @@ class OnnxPredictor:
         that are not finite."""
         if self.takes_matrix:  # a table of numbers and categories: straight to the graph's matrix
             raw_batch = decode_table_matrix(
-                self.signature, inputs, categories=self.categories, max_batch=max_batch
+                self.signature,
+                inputs,
+                categories=self.categories,
+                max_batch=max_batch,
+                dtype=input_dtype(self.manifest),
             )
         else:
             raw_batch = decode_inputs(
@@ -236,9 +274,7 @@ class OnnxPredictor:
         except BrushInputError as error:
             raise InputError([FieldError("inputs", str(error))]) from error
         refuse_non_finite_rows(graph_input, message=NON_FINITE_FEATURES)
-        output = self.run(graph_input)
-        refuse_non_finite_rows(output, message=NON_FINITE_OUTPUT)
-        return self._answers(self._predictions(output))
+        return self._answers(self._predictions(self.run_checked(graph_input)))
 
     def _answers(self, predictions: BatchPredictions) -> list[dict[str, Any]]:
         if predictions.values is not None:

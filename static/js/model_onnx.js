@@ -7,9 +7,11 @@
      by a script tag; its URLs come from the page (<script id="ort-urls" type="application/json">).
      One thread: the studio sends no COOP/COEP headers, so WebAssembly threads are unavailable.
    - A version's manifest, model bytes and inference session are fetched and built once per page.
-   - Tables: the manifest's columns in order, as float32 (booleans 0/1); a column listed in the
-     manifest's categories goes as the position of its value in that list (-1 for a value the
-     model never saw), as the server maps it. Scaling, imputation and one_hot are inside the graph.
+   - Tables: the manifest's columns in order, as its input_dtype says: float64 (a Float64Array,
+     JavaScript's own numbers, so the graph preprocesses exactly what the server's brushes do) or
+     float32 for exports made before input_dtype; booleans 0/1; a column listed in the manifest's
+     categories goes as the position of its value in that list (-1 for a value the model never
+     saw), as the server maps it. Scaling, imputation and one_hot are inside the graph.
    - Images: [1, H, W, C] float32 pixel values 0..255, prepared as the server's image_resize
      brush prepares them by static/js/model_onnx_images.js (loaded before this file).
 */
@@ -152,12 +154,17 @@
     return value;
   }
 
-  /** The row as the graph's float32 input: the manifest's columns in order, numbers as they
-      are (booleans 0/1), a column with categories as its value's position (-1: unseen). */
+  /** The tensor type of a table manifest's input: "float64" or, without input_dtype, "float32". */
+  function tableInputType(spec) {
+    return spec.input_dtype === "float64" ? "float64" : "float32";
+  }
+
+  /** The row as the graph's input: the manifest's columns in order, numbers as they are
+      (booleans 0/1), a column with categories as its value's position (-1: unseen). */
   function tableTensorData(spec, row) {
     var columns = spec.columns || [];
     var lookups = categoryLookups(spec);
-    var data = new Float32Array(columns.length);
+    var data = tableInputType(spec) === "float64" ? new Float64Array(columns.length) : new Float32Array(columns.length);
     columns.forEach(function (name, index) {
       var value = row[name];
       if (lookups[name]) {
@@ -199,7 +206,7 @@
     if (spec.input_kind === "table") {
       if (!input.row) throw new Error("This model takes a table row.");
       var values = tableTensorData(spec, input.row);
-      return new runner.ort.Tensor("float32", values, [1, values.length]);
+      return new runner.ort.Tensor(tableInputType(spec), values, [1, values.length]);
     }
     var image = spec.image;
     var data;
@@ -247,6 +254,11 @@
         var finished = performance.now();
         var output = results[runner.manifest.output];
         if (!output) throw new Error("The model has no output named " + runner.manifest.output + ".");
+        var features = runner.manifest.features_output && results[runner.manifest.features_output];
+        if (features && !Array.prototype.every.call(features.data, isFinite)) {
+          // As the server refuses it: finite numbers whose scaled features pass float32's range.
+          throw new Error("This input gives values the model cannot take after preprocessing (infinite or NaN); is it far outside the training data?");
+        }
         var timings = { preprocess_ms: prepared - started, inference_ms: finished - prepared };
         if (runner.runs === 0) Object.assign(timings, runner.timings);
         runner.runs += 1;

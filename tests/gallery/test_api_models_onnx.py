@@ -217,6 +217,39 @@ def test_the_export_command_replaces_an_export_and_fills_in_missing_ones(
         call_command("export_onnx", "wine-notes", "1", "--user", stranger.username)
     answer = predicted(owner_client, "onnx")
     assert answer.status_code == 200 and answer.json()["runtime"] == "onnx"
-    # A forest's export answers when asked, but auto keeps trees in Python: float32 rounding
-    # could send an input on a split down the other branch.
+    # The forest's export is exact (float64 table, float64 thresholds): auto answers with it,
+    # and with what Python answers.
+    version.refresh_from_db()
+    onnx = version.lineage["onnx"]
+    assert (onnx["exact"], onnx["input_dtype"]) == (True, "float64")
+    default = predicted(owner_client, None)
+    python = predicted(owner_client, "in-process").json()["predictions"]
+    assert default.json()["runtime"] == "onnx"
+    assert [row["label"] for row in default.json()["predictions"]] == [
+        row["label"] for row in python
+    ]
+    assert_same_probabilities(python, default.json()["predictions"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_auto_keeps_trees_in_python_for_an_export_that_is_not_marked_exact(
+    owner_client, experiment, table
+):
+    run_id = trained(owner_client, experiment, table)  # a forest: 20 trees
+    owner_client.post("/api/v1/models/wine-notes/versions/", {"run": run_id})
+    version = ModelVersion.objects.get()
+    assert version.lineage["onnx"]["exact"] is True
+    assert predicted(owner_client, None).json()["runtime"] == "onnx"
+
+    # As an export made before `exact` (a float32 table graph) is recorded: no flag. A new
+    # version, since the host caches by version.
+    lineage = {**version.lineage, "onnx": dict(version.lineage["onnx"])}
+    del lineage["onnx"]["exact"]
+    ModelVersion.objects.filter(pk=version.pk).update(lineage=lineage)
+    assert not hosting.serves_onnx(ModelVersion.objects.get(pk=version.pk))
+    lineage["onnx"]["exact"] = False
+    ModelVersion.objects.filter(pk=version.pk).update(lineage=lineage)
+
+    assert not hosting.serves_onnx(ModelVersion.objects.get(pk=version.pk))
     assert predicted(owner_client, None).json()["runtime"] == "in-process"
+    assert predicted(owner_client, "onnx").json()["runtime"] == "onnx"

@@ -34,8 +34,9 @@ class ModelTemplate(ABC):
       2020-12: every property has a default and a description, ``additionalProperties`` is
       false, and the defaults alone are a valid configuration) and ``default_timeout_s`` (the
       wall-clock budget a run gets when the request names none). ``continuous`` is False for
-      models whose output jumps at thresholds (trees): float32 rounding in an ONNX export can
-      send an input on a split the other way, so such exports are never served by default.
+      models whose output jumps at thresholds (trees): any rounding in an ONNX export can send
+      an input on a split the other way, so such exports are served by default only when the
+      export is marked exact (same features bit for bit, float64 thresholds).
     - ``check_param_combination(params, task)`` refuses rules that span several params or depend
       on the task (JSON Schema checks each param alone), raising ``TemplateConfigError`` with
       ``param`` set.

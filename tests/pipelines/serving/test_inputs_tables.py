@@ -182,14 +182,23 @@ NUMBERS = InputSignature.tabular(
 )
 
 
-def test_a_table_of_numbers_decodes_straight_to_the_float32_matrix_of_its_dataframe():
-    rows = [{"flag": True, "n": 3, "a": 1.25}, {"a": -2, "n": -7.0, "flag": False}]
+def test_a_table_of_numbers_decodes_straight_to_the_float64_matrix_of_its_dataframe():
+    # 0.1 and 2**53 + 1 are not float32 numbers; float64 keeps what the brushes compute with.
+    rows = [
+        {"flag": True, "n": 3, "a": 1.25},
+        {"a": -2, "n": -7.0, "flag": False},
+        {"a": 0.1, "n": 2**53 + 1, "flag": True},
+    ]
 
     matrix = decode_table_matrix(NUMBERS, rows)
+    single = decode_table_matrix(NUMBERS, rows, dtype=np.float32)
     frame = decode_inputs(NUMBERS, rows)
 
-    assert matrix.dtype == np.float32 and matrix.shape == (2, 3)
-    np.testing.assert_array_equal(matrix, frame.to_numpy(dtype=np.float32))
+    assert matrix.dtype == np.float64 and matrix.shape == (3, 3)
+    np.testing.assert_array_equal(matrix, frame.to_numpy(dtype=np.float64))
+    assert matrix[2, 0] == 0.1 and matrix[2, 1] == float(2**53)  # as pandas rounds the int
+    assert single.dtype == np.float32  # what exports before `input_dtype` take
+    np.testing.assert_array_equal(single, frame.to_numpy(dtype=np.float32))
     assert is_numeric_table(NUMBERS) and not is_numeric_table(MIXED)
     with pytest.raises(ValueError, match="numbers and booleans only"):
         decode_table_matrix(MIXED, rows)
@@ -209,7 +218,7 @@ def test_categories_decode_to_their_positions_and_unseen_ones_to_minus_one():
 
     matrix = decode_table_matrix(MIXED, rows, categories=CATEGORIES)
 
-    assert matrix.dtype == np.float32
+    assert matrix.dtype == np.float64
     np.testing.assert_array_equal(
         matrix,
         [[1.5, 2, 1, 1], [-1, 0, 0, 0], [0, 7, 1, -1], [2, 1, 0, -1]],
