@@ -4,7 +4,7 @@ Each test builds a case where the float32 export (before `input_dtype`) and Pyth
 a request value that rounds to another float32 on the way in, a split threshold that rounds to
 a float32 feature. The exact export must give Python's labels on every such row, and the
 probabilities to within the float32 rounding of its output (measured: at most 8.5e-8 for
-boosting, whose softmax ends in float32, 2.4e-8 for a forest; EXACT_TOLERANCE is 1e-6).
+boosting, whose softmax ends in float32, 3.6e-8 for a forest; EXACT_TOLERANCE is 1e-6).
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def test_rows_on_every_split_get_pythons_labels(template, params):
     rows = boundary_rows(python, table, 400)
 
     assert manifest["exact"] is True and len(rows) >= 1500
-    assert assert_exact(python, runtime, rows) <= 1e-7  # measured: 2.4e-8 forest, 8.5e-8 boosting
+    assert assert_exact(python, runtime, rows) <= 1e-7  # measured: 3.6e-8 forest, 8.5e-8 boosting
     # The float32 input, on the same rows, takes other branches on some of them.
     rounded = table_matrix(rows, signature.column_names, {}).astype(np.float32)
     old_codes = runtime.run(rounded.astype(np.float64)).argmax(axis=1)
