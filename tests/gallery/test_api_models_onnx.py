@@ -208,7 +208,26 @@ def test_the_export_command_replaces_an_export_and_fills_in_missing_ones(
     out = io.StringIO()
     call_command("export_onnx", "--all", stdout=out)
     assert "wine-notes version 1: ready, table input, browser and server" in out.getvalue()
-    assert "1 of 1 versions without an export now have one" in out.getvalue()
+    assert "1 of 1 versions without an up-to-date export now have one" in out.getvalue()
+    out = io.StringIO()
+    call_command("export_onnx", "--all", stdout=out)  # nothing left to do
+    assert out.getvalue().splitlines() == [
+        "0 of 0 versions without an up-to-date export now have one"
+    ]
+    # An export made before float64 tables (no input_dtype recorded) counts as outdated.
+    version.refresh_from_db()
+    lineage = version.lineage
+    del lineage["onnx"]["input_dtype"]
+    ModelVersion.objects.filter(pk=version.pk).update(lineage=lineage)
+    out = io.StringIO()
+    call_command("export_onnx", "--all", "wine-notes", stdout=out)
+    assert "1 of 1 versions without an up-to-date export now have one" in out.getvalue()
+    out = io.StringIO()
+    call_command("export_onnx", "--all", "--refresh", stdout=out)
+    assert "[1/1] wine-notes version 1: ready" in out.getvalue()
+    assert "1 of 1 versions now have one" in out.getvalue()
+    with pytest.raises(CommandError, match="--refresh goes with --all"):
+        call_command("export_onnx", "wine-notes", "1", "--refresh")
     call_command("export_onnx", "wine-notes", "1", "--user", owner.username, stdout=out)
 
     assert set(version.files.values_list("path", "sha256")) == first

@@ -3,7 +3,9 @@
 
 One version: its ONNX files and `lineage["onnx"]` are replaced by the new export's (or removed,
 when the new export does not pass its check). `--all`: every version (of NAME, if given) that
-has no ONNX export yet, e.g. those published before exports existed; one line per version.
+has no ONNX export yet (published before exports existed, or when its model could not be
+exported) or an outdated one (made before table exports took float64 and could be exact: those
+leave trees to Python under `auto`); with `--refresh`, every version. One line per version.
 """
 
 from __future__ import annotations
@@ -25,14 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("version", nargs="?", help="Version number.")
         parser.add_argument("--user", default="demo", help="Owner of the model (default: demo).")
         parser.add_argument(
-            "--all", action="store_true", help="Export every version that has no export yet."
+            "--all",
+            action="store_true",
+            help="Export every version that has no export yet, or an outdated one.",
+        )
+        parser.add_argument(
+            "--refresh", action="store_true", help="With --all: re-export every version."
         )
 
     def handle(self, *args, name: str | None, version: str | None, user: str, **options):
+        if options["refresh"] and not options["all"]:
+            raise CommandError("--refresh goes with --all")
         if options["all"]:
             if version is not None:
                 raise CommandError("--all takes at most a model name, not a version")
-            self._export_missing(name)
+            self._export_all(name, refresh=options["refresh"])
             return
         if name is None or version is None:
             raise CommandError("give NAME and VERSION, or --all")
@@ -49,21 +58,26 @@ class Command(BaseCommand):
         if summary["status"] != "ready":
             raise CommandError(f"no ONNX export: {summary['reason']}")
 
-    def _export_missing(self, name: str | None) -> None:
+    def _export_all(self, name: str | None, *, refresh: bool) -> None:
         versions = ModelVersion.objects.select_related("model").order_by("model__name", "number")
         if name is not None:
             versions = versions.filter(model__name=name)
         exported = set(
             ModelVersion.objects.filter(files__path=ONNX_PATHS[0]).values_list("pk", flat=True)
         )
-        missing = [version for version in versions if version.pk not in exported]
+        chosen = [
+            version
+            for version in versions
+            if refresh or version.pk not in exported or _is_outdated(version)
+        ]
         ready = 0
-        for index, version in enumerate(missing, start=1):
+        for index, version in enumerate(chosen, start=1):
             summary = export_version_onnx(version)
             ready += summary["status"] == "ready"
             line = self._line(version, version.model.name, summary)
-            self.stdout.write(f"[{index}/{len(missing)}] {line}")
-        self.stdout.write(f"{ready} of {len(missing)} versions without an export now have one")
+            self.stdout.write(f"[{index}/{len(chosen)}] {line}")
+        which = "versions" if refresh else "versions without an up-to-date export"
+        self.stdout.write(f"{ready} of {len(chosen)} {which} now have one")
 
     @staticmethod
     def _line(version: ModelVersion, name: str, summary: dict) -> str:
@@ -76,3 +90,10 @@ class Command(BaseCommand):
             f"{summary['max_abs_diff']:.3g} on {summary['n_samples']} check inputs, "
             f"exported in {summary['export_s']:.2f} s"
         )
+
+
+def _is_outdated(version: ModelVersion) -> bool:
+    """An export made before table exports recorded their input dtype (float32 graphs, never
+    exact): re-exporting lets `auto` serve its trees with ONNX."""
+    onnx = (version.lineage or {}).get("onnx") or {}
+    return onnx.get("status") == "ready" and "input_dtype" not in onnx
