@@ -6,12 +6,12 @@ home with 10,000 models.
 A private studio (`tests.studio.Studio`: its own data dir, SQLite) gets three published models:
 a logistic regression on the digits as a 64-column table (scikit-learn's 8x8 digits, the model
 `mlflow models serve` was measured with here: 915 req/s with 4 clients, p50 1.85 ms sequential),
-a 100-tree random forest on the same table (trees: `auto` answers them in Python), and the
-digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (uvicorn, as `make run`
-serves, with `--web-workers` processes) answers `POST /api/v1/models/<name>/predict/` with one
-input per request; 1 and then 4 client processes send requests back to back over keep-alive
-connections for `--seconds` each, first with the default runtime (`auto`: the version's checked
-ONNX export in ONNX Runtime for the regression and the CNN) and then `?runtime=in-process`
+a 100-tree random forest on the same table (its export is exact, so `auto` answers it with ONNX
+too), and the digits CNN (32x32 PNGs, sent as base64). The studio's ASGI server (uvicorn, as
+`make run` serves, with `--web-workers` processes) answers `POST /api/v1/models/<name>/predict/`
+with one input per request; 1 and then 4 client processes send requests back to back over
+keep-alive connections for `--seconds` each, first with the default runtime (`auto`: the
+version's checked ONNX export in ONNX Runtime, for all three) and then `?runtime=in-process`
 (PyTorch / scikit-learn with the Python brushes). The first request of each route goes through
 Django; the next ones are answered by the predict lane (`gallery/predict_lane.py`). Figures: p50
 / p99 latency and requests per second. Against them, the same single-input prediction called
@@ -214,7 +214,7 @@ def main() -> None:
             )
             inputs = {
                 "digits-logreg": one_table_row(),
-                "digits-forest": one_table_row(),  # trees: `auto` answers in Python
+                "digits-forest": one_table_row(),  # trees, through an exact export
                 "digits-cnn": one_png(),
             }
             for name, value in inputs.items():
