@@ -12,11 +12,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from pipelines.publishing import publish_run
+from pipelines.publishing import export_is_outdated, export_version_onnx, publish_run
 from pipelines.runner import execute_run
 from pipelines.services import start_run
 from registry import services
-from registry.models import Dataset, Experiment, RegisteredModel, Run, Visibility
+from registry.models import Dataset, Experiment, ModelVersion, RegisteredModel, Run, Visibility
 
 EXPERIMENT = "Published demo models"
 
@@ -65,10 +65,12 @@ DEMO_MODELS = [
 
 
 def seed_demo_models(creator: AbstractBaseUser, log: Callable[[str], None]) -> int:
-    """Trains and publishes the missing demo models; returns how many it made."""
+    """Trains and publishes the missing demo models, and re-exports the outdated ONNX exports of
+    existing ones; returns how many models it made or refreshed."""
     created = 0
     for demo in DEMO_MODELS:
         if RegisteredModel.objects.filter(name=demo.name).exists():
+            created += _refresh_outdated_exports(demo.name, log)
             continue
         dataset = Dataset.objects.filter(owner=creator, name=demo.dataset).first()
         version = dataset.versions.order_by("-number").first() if dataset else None
@@ -97,6 +99,20 @@ def seed_demo_models(creator: AbstractBaseUser, log: Callable[[str], None]) -> i
         created += 1
         log(f"trained and published model {demo.name!r}")
     return created
+
+
+def _refresh_outdated_exports(name: str, log: Callable[[str], None]) -> int:
+    """Re-exports a demo model's versions whose ONNX export is outdated (a studio seeded by an
+    older release), so that `make run` serves what this release would; 1 if any was, else 0."""
+    outdated = [
+        version
+        for version in ModelVersion.objects.filter(model__name=name).order_by("number")
+        if export_is_outdated(version)
+    ]
+    for version in outdated:
+        summary = export_version_onnx(version)
+        log(f"re-exported model {name!r} version {version.number} to ONNX: {summary['status']}")
+    return int(bool(outdated))
 
 
 def _trained(creator: AbstractBaseUser, demo: DemoModel, dataset_version: int) -> Run:

@@ -101,6 +101,14 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     return summary
 
 
+def export_is_outdated(version: ModelVersion) -> bool:
+    """Whether `version`'s ready export predates table exports recording their input dtype:
+    a float32 graph, never exact, so `auto` leaves its trees to Python. Re-exporting (with
+    `export_version_onnx`) makes it exact where the model allows."""
+    onnx = (version.lineage or {}).get("onnx") or {}
+    return onnx.get("status") == "ready" and "input_dtype" not in onnx
+
+
 def version_model_files(
     version: ModelVersion,
     *,

@@ -95,6 +95,22 @@ def test_seed_demo_creates_the_demo_accounts_and_realistic_runs_once():
     assert _counts() == first
     assert "nothing changed" in stdout.getvalue()
 
+    # A studio seeded by an older release: its forest's export predates float64 tables.
+    version = ModelVersion.objects.get(model__name="wine-cultivars")
+    lineage = version.lineage
+    del lineage["onnx"]["input_dtype"]
+    ModelVersion.objects.filter(pk=version.pk).update(lineage=lineage)
+    stdout = StringIO()
+    call_command("seed_demo", stdout=stdout)
+    assert "re-exported model 'wine-cultivars' version 1 to ONNX: ready" in stdout.getvalue()
+    assert "(1 datasets, experiments and models added or refreshed)" in stdout.getvalue()
+    version.refresh_from_db()
+    assert (version.lineage["onnx"]["input_dtype"], version.lineage["onnx"]["exact"]) == (
+        "float64",
+        True,
+    )
+    assert _counts() == first
+
 
 def test_seed_demo_leaves_an_existing_demo_password_alone(db, settings):
     settings.SEED_DEMO_MODELS = False  # trained in the test above; not what this one checks

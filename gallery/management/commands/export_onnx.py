@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from canvascraft.command_users import user_named
 from gallery import model_selectors
-from pipelines.publishing import ONNX_PATHS, export_version_onnx
+from pipelines.publishing import ONNX_PATHS, export_is_outdated, export_version_onnx
 from registry.errors import RegistryError
 from registry.models import ModelVersion, RegisteredModel
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         chosen = [
             version
             for version in versions
-            if refresh or version.pk not in exported or _is_outdated(version)
+            if refresh or version.pk not in exported or export_is_outdated(version)
         ]
         ready = 0
         for index, version in enumerate(chosen, start=1):
@@ -90,10 +90,3 @@ class Command(BaseCommand):
             f"{summary['max_abs_diff']:.3g} on {summary['n_samples']} check inputs, "
             f"exported in {summary['export_s']:.2f} s"
         )
-
-
-def _is_outdated(version: ModelVersion) -> bool:
-    """An export made before table exports recorded their input dtype (float32 graphs, never
-    exact): re-exporting lets `auto` serve its trees with ONNX."""
-    onnx = (version.lineage or {}).get("onnx") or {}
-    return onnx.get("status") == "ready" and "input_dtype" not in onnx

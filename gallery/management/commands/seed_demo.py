@@ -15,7 +15,8 @@ class Command(BaseCommand):
         if created:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Demo content ready ({created} new datasets, experiments and models)"
+                    f"Demo content ready ({created} datasets, experiments and models "
+                    "added or refreshed)"
                 )
             )
         else:
