@@ -109,3 +109,15 @@ def quote(value: Any) -> str:
     except ValueError:  # an integer past Python's 4,300-digit conversion limit
         return "a huge integer"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_batch(inputs: Any, errors: FieldErrors, max_batch: int) -> None:
+    """Refuses (raises) a batch that is not a list of 1 to `max_batch` inputs, before any
+    input is looked at: every modality's decoder starts here."""
+    if not isinstance(inputs, list):
+        errors.add("inputs", f"expected a list of inputs, got {quote(inputs)}")
+    elif not inputs:
+        errors.add("inputs", "no inputs; send a list of at least one")
+    elif len(inputs) > max_batch:
+        errors.add("inputs", f"{len(inputs):,} inputs; at most {max_batch:,} per request")
+    errors.raise_if_any()

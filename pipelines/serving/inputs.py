@@ -16,25 +16,40 @@ import io
 import math
 import struct
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import soundfile
 from PIL import Image, UnidentifiedImageError
 
-from pipelines.serving.errors import FieldErrors, quote
+from pipelines.serving.errors import FieldErrors, check_batch, quote
 from pipelines.serving.signature import (
     AUDIO_FORMATS_TEXT,
     IMAGE_FORMATS_TEXT,
-    ColumnSpec,
     InputSignature,
     size_text,
 )
+from pipelines.serving.table_inputs import (
+    MAX_BATCH,
+    category_lookups,
+    decode_rows,
+    decode_table_matrix,
+    is_matrix_table,
+    is_numeric_table,
+)
 from registry.ingest.audio import ACCEPTED_FORMATS as AUDIO_FORMATS
 
-MAX_BATCH = 256
+# The table decoders live in `table_inputs`; their names stay importable from here.
+__all__ = [
+    "MAX_BATCH",
+    "category_lookups",
+    "decode_inputs",
+    "decode_table_matrix",
+    "is_matrix_table",
+    "is_numeric_table",
+]
+
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # Per image the ingest limit (a model never saw a larger one); per request a budget, so that 256
 # large images cannot take gigabytes once image_resize turns them into float32.
@@ -47,8 +62,6 @@ MAX_BATCH_AUDIO_S = 600.0
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 # What Pillow's decoders raise on damaged data, as in registry/ingest/images.py.
 IMAGE_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
-INTEGER_RANGE = (-(2**63), 2**63 - 1)
-_DTYPE_OF_TYPE = {"integer": np.int64, "float": np.float64, "boolean": np.bool_}
 
 
 def decode_inputs(
@@ -57,179 +70,24 @@ def decode_inputs(
     *,
     max_batch: int = MAX_BATCH,
     max_bytes: int = MAX_FILE_BYTES,
+    nullable: Collection[str] = (),
 ) -> Any:
     """The chain's input for `inputs` (a list: dicts for tables, base64 strings otherwise).
+    `nullable`: the table columns that accept `null` (`gaps.nullable_columns`: those the
+    chain fills in); a `null` elsewhere is a field error.
 
     Raises InputError listing every problem found (up to MAX_FIELD_ERRORS).
     """
     errors = FieldErrors()
-    _check_batch(inputs, errors, max_batch)
+    check_batch(inputs, errors, max_batch)
     if signature.modality == "tabular":
-        batch: Any = _decode_rows(signature.columns, inputs, errors)
+        batch: Any = decode_rows(signature.columns, inputs, errors, nullable)
     elif signature.modality == "image":
         batch = _decode_files(inputs, errors, max_bytes, _ImageDecoder(signature))
     else:
         batch = _decode_files(inputs, errors, max_bytes, _AudioDecoder(signature))
     errors.raise_if_any()
     return batch
-
-
-def decode_table_matrix(
-    signature: InputSignature,
-    inputs: Any,
-    *,
-    categories: Mapping[str, Sequence[str]] | None = None,
-    max_batch: int = MAX_BATCH,
-    dtype: type[np.floating] = np.float64,
-) -> np.ndarray:
-    """Table rows straight to a matrix of `dtype` (columns in the signature's order), with the
-    checks and field errors of `decode_inputs`; for callers that need numbers and no DataFrame
-    (an ONNX export's graph takes the columns as numbers, booleans as 0/1, and a column with
-    `categories` as the position of its value's text in that list, -1 for one not in it).
-    float64 by default: the numbers the DataFrame holds and the brushes compute with (an
-    integer past 2**53 rounds as pandas rounds it); float32 for exports that take float32.
-
-    Only for signatures whose columns all decode to numbers (`is_matrix_table`)."""
-    categories = categories or {}
-    if not is_matrix_table(signature, categories):
-        raise ValueError(
-            "decode_table_matrix needs numbers and booleans only, or categories for the others"
-        )
-    errors = FieldErrors()
-    _check_batch(inputs, errors, max_batch)
-    rows = _row_values(signature.columns, inputs, errors)
-    errors.raise_if_any()
-    shape = (len(rows), len(signature.columns))
-    lookups = category_lookups(categories)
-    if not lookups:
-        return np.array(rows, dtype=dtype).reshape(shape)
-    matrix = np.empty(shape, dtype=dtype)
-    for at, column in enumerate(signature.columns):
-        lookup = lookups.get(column.name)
-        if lookup is None:
-            matrix[:, at] = [row[at] for row in rows]
-        else:  # str(True) is "True", as the one_hot brush compares booleans
-            matrix[:, at] = [lookup.get(str(row[at]), -1) for row in rows]
-    return matrix
-
-
-def category_lookups(categories: Mapping[str, Sequence[str]]) -> dict[str, dict[str, int]]:
-    """{column: {category text: its position}}: how a category column becomes a number for an
-    ONNX export's graph (the manifest's `categories`, in the one_hot brush's order)."""
-    return {
-        column: {str(category): index for index, category in enumerate(known)}
-        for column, known in categories.items()
-    }
-
-
-def is_numeric_table(signature: InputSignature) -> bool:
-    """Whether every column of a table signature is an integer, a float or a boolean."""
-    return is_matrix_table(signature, {})
-
-
-def is_matrix_table(signature: InputSignature, categories: Mapping[str, Any]) -> bool:
-    """Whether every column of a table signature is an integer, a float, a boolean, or a column
-    whose categories are known (it becomes a category's position)."""
-    return signature.modality == "tabular" and all(
-        column.type in _DTYPE_OF_TYPE or column.name in categories for column in signature.columns
-    )
-
-
-def _check_batch(inputs: Any, errors: FieldErrors, max_batch: int) -> None:
-    if not isinstance(inputs, list):
-        errors.add("inputs", f"expected a list of inputs, got {quote(inputs)}")
-    elif not inputs:
-        errors.add("inputs", "no inputs; send a list of at least one")
-    elif len(inputs) > max_batch:
-        errors.add("inputs", f"{len(inputs):,} inputs; at most {max_batch:,} per request")
-    errors.raise_if_any()
-
-
-def _row_values(columns: tuple[ColumnSpec, ...], inputs: list, errors: FieldErrors) -> list:
-    """Each row's checked values in column order; problems go to `errors` by field."""
-    names = {column.name for column in columns}
-    typed = [(column.name, column.type) for column in columns]
-    rows = []
-    for index, row in enumerate(inputs):
-        where = f"inputs[{index}]"
-        if not errors.has_room():
-            break
-        if not isinstance(row, dict):
-            errors.add(where, f"expected an object with one key per column, got {quote(row)}")
-            continue
-        if len(row) != len(names) or not names.issuperset(row):
-            for key in row:
-                if key not in names:
-                    errors.add(f"{where}.{key}", f"unknown column {str(key)!r}")
-        values = []
-        for name, column_type in typed:
-            if name not in row:
-                errors.add(f"{where}.{name}", f"missing column {name!r}")
-                continue
-            value, problem = _cell(column_type, row[name])
-            if problem is None:
-                values.append(value)
-            else:
-                errors.add(f"{where}.{name}", problem)
-        rows.append(values)
-    return rows
-
-
-def _decode_rows(
-    columns: tuple[ColumnSpec, ...], inputs: list, errors: FieldErrors
-) -> pd.DataFrame:
-    rows = _row_values(columns, inputs, errors)
-    if errors.errors:
-        return pd.DataFrame()
-    names = [column.name for column in columns]
-    # Training read numbers as int64/float64, booleans as bool and everything else as text.
-    dtypes = {_DTYPE_OF_TYPE.get(column.type, object) for column in columns}
-    if len(dtypes) == 1 and object not in dtypes:
-        # One type throughout (a table of floats): one block, not one Series per column, which
-        # for a row of 64 columns is the difference between ~40 us and ~3 ms.
-        return pd.DataFrame(np.array(rows, dtype=dtypes.pop()), columns=names)
-    return pd.DataFrame(
-        {
-            column.name: pd.Series(
-                [row[position] for row in rows], dtype=_DTYPE_OF_TYPE.get(column.type)
-            )
-            for position, column in enumerate(columns)
-        }
-    )
-
-
-def _cell(column_type: str, value: Any) -> tuple[Any, str | None]:
-    """(value as the column holds it, None) or (None, what is wrong with it)."""
-    if value is None:
-        return None, "a value is required (null is not allowed)"
-    if column_type in ("integer", "float"):
-        return _number(value, is_integer=column_type == "integer")
-    if column_type == "boolean":
-        if isinstance(value, bool):
-            return value, None
-        return None, f"not a boolean (true or false): {quote(value)}"
-    if isinstance(value, str):
-        return value, None
-    return None, f"not text: {quote(value)} (send text in quotes)"
-
-
-def _number(value: Any, *, is_integer: bool) -> tuple[Any, str | None]:
-    noun = "an integer" if is_integer else "a number"
-    if isinstance(value, str):
-        return None, f"not {noun}: {quote(value)} (send numbers without quotes)"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None, f"not {noun}: {quote(value)}"
-    if isinstance(value, float) and math.isnan(value):
-        return None, "NaN is not allowed"
-    if isinstance(value, float) and math.isinf(value):
-        return None, "infinity is not allowed"
-    if not is_integer:
-        return float(value), None
-    if isinstance(value, float) and not value.is_integer():
-        return None, f"not an integer: {quote(value)}"
-    if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
-        return None, f"integer out of range: {quote(value)} (64-bit integers only)"
-    return int(value), None
 
 
 def _file_bytes(item: Any, max_bytes: int, noun: str) -> tuple[bytes | None, str | None]:

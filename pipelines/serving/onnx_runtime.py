@@ -23,6 +23,7 @@ import pandas as pd
 
 from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
 from pipelines.serving.errors import FieldError, InputError, ModelLoadError
+from pipelines.serving.gaps import nullable_columns
 from pipelines.serving.inputs import (
     MAX_BATCH,
     MAX_FILE_BYTES,
@@ -174,6 +175,17 @@ class OnnxPredictor:
             and is_matrix_table(signature, self.categories)
             and list(self.manifest["columns"]) == signature.column_names
         )
+        self.nullable_columns = self._nullable_columns()
+
+    def _nullable_columns(self) -> list[str]:
+        """The columns a request may leave empty: those the chain fills in (`gaps`), as for
+        `Predictor`; for a table graph only those its manifest says the graph fills too
+        (`missing_allowed`; exports made before the shared rule listed a superset)."""
+        nullable = nullable_columns(self.signature, self.chain)
+        if self.manifest["input_kind"] == "table":
+            filled = set(self.manifest.get("missing_allowed") or [])
+            nullable = [name for name in nullable if name in filled]
+        return nullable
 
     @classmethod
     def from_files(
@@ -264,17 +276,32 @@ class OnnxPredictor:
                 categories=self.categories,
                 max_batch=max_batch,
                 dtype=input_dtype(self.manifest),
+                nullable=self.nullable_columns,
             )
         else:
             raw_batch = decode_inputs(
-                self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes
+                self.signature,
+                inputs,
+                max_batch=max_batch,
+                max_bytes=max_bytes,
+                nullable=self.nullable_columns,
             )
         try:
             graph_input = graph_inputs(self.manifest, self.chain, raw_batch)
         except BrushInputError as error:
             raise InputError([FieldError("inputs", str(error))]) from error
-        refuse_non_finite_rows(graph_input, message=NON_FINITE_FEATURES)
+        refuse_non_finite_rows(self._without_gaps(graph_input), message=NON_FINITE_FEATURES)
         return self._answers(self._predictions(self.run_checked(graph_input)))
+
+    def _without_gaps(self, graph_input: np.ndarray) -> np.ndarray:
+        """The graph's input with the accepted gaps (NaN in a table's nullable columns, which
+        the graph fills) as 0, so that only what the graph cannot take is refused."""
+        if self.manifest["input_kind"] != "table" or not self.nullable_columns:
+            return graph_input
+        columns = list(self.manifest["columns"])
+        mask = np.zeros(graph_input.shape, dtype=bool)
+        mask[:, [columns.index(name) for name in self.nullable_columns if name in columns]] = True
+        return np.where(mask & np.isnan(graph_input), 0.0, graph_input)
 
     def _answers(self, predictions: BatchPredictions) -> list[dict[str, Any]]:
         if predictions.values is not None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipelines.serving.gaps import fillable_columns
 from pipelines.serving.signature import InputSignature
 from pipelines.training.model import TrainedModel
 
@@ -68,22 +69,10 @@ def table_rows(
             weights = np.array([7.0 / len(known)] * len(known) + [1.0]) / 8.0
             cells[column.name] = pd.Series(generator.choice(choices, n_samples, p=weights))
     # Drawn after the values, so that a chain without imputation gets the same rows as before.
-    for name in _fillable_columns(chain):
+    for name in fillable_columns(chain):
         if name in cells:
             cells[name] = _with_gaps(cells[name], generator)
     return pd.DataFrame(cells)
-
-
-def _fillable_columns(chain: Any) -> list[str]:
-    """Columns whose first brush is an impute: a missing value there is filled before any
-    brush that would refuse it (a scaler, one_hot), in Python as in the graph."""
-    fillable: list[str] = []
-    seen: set[str] = set()
-    for brush in chain:
-        if brush.name == "impute":
-            fillable += [column for column in brush.fill_values_ if column not in seen]
-        seen |= set(getattr(brush, "columns_", []))
-    return fillable
 
 
 def _with_gaps(series: pd.Series, generator: np.random.Generator) -> pd.Series:

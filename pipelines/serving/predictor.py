@@ -21,6 +21,7 @@ import numpy as np
 
 from pipelines.brushes import BrushChain, BrushInputError, BrushStateError
 from pipelines.serving.errors import FieldError, FieldErrors, InputError, ModelLoadError
+from pipelines.serving.gaps import nullable_columns
 from pipelines.serving.inputs import MAX_BATCH, MAX_FILE_BYTES, decode_inputs
 from pipelines.serving.signature import InputSignature
 from pipelines.training.data import modality_of_shape
@@ -58,6 +59,9 @@ class Predictor:
         self.model = model
         self.chain = chain.deterministic_part
         self.signature = signature
+        # The columns a request may leave empty (null): those the chain fills in, as it
+        # filled training's gaps.
+        self.nullable_columns: list[str] = nullable_columns(signature, self.chain)
 
     @classmethod
     def from_files(
@@ -133,7 +137,13 @@ class Predictor:
         Raises InputError for inputs that fail the signature's checks, and for inputs whose
         features or predictions are not finite (values far beyond anything seen in training).
         """
-        raw_batch = decode_inputs(self.signature, inputs, max_batch=max_batch, max_bytes=max_bytes)
+        raw_batch = decode_inputs(
+            self.signature,
+            inputs,
+            max_batch=max_batch,
+            max_bytes=max_bytes,
+            nullable=self.nullable_columns,
+        )
         try:
             features = self.features(raw_batch)
         except BrushInputError as error:  # a request the checks let through but a brush refuses

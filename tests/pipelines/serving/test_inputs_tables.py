@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipelines.serving import ColumnSpec, FieldError, InputError, InputSignature, decode_inputs
+from pipelines.serving.gaps import NULL_REFUSED
 from pipelines.serving.inputs import decode_table_matrix, is_matrix_table, is_numeric_table
 from pipelines.serving.signature import signature_for
 from registry.ingest.readers import read_table
@@ -85,6 +86,40 @@ def test_numbers_are_stored_in_the_columns_types():
     pd.testing.assert_frame_equal(decoded, expected)
 
 
+def test_a_null_in_a_column_the_chain_fills_decodes_as_the_training_reader_reads_a_gap():
+    rows = [
+        {"a": None, "n": None, "flag": None, "word": None},
+        {"a": 2.5, "n": 3, "flag": True, "word": "fine"},
+    ]
+
+    decoded = decode_inputs(MIXED, rows, nullable=["a", "n", "flag", "word"])
+    one_gap = decode_inputs(MIXED, rows[:1], nullable=["a", "n", "flag", "word"])
+    matrix = decode_table_matrix(
+        MIXED, rows, categories={"word": ["fine"]}, nullable=["a", "n", "flag", "word"]
+    )
+
+    # read_table: numbers (integers too) as float64 NaN, booleans as objects, text as text.
+    expected = pd.DataFrame(
+        {
+            "a": pd.Series([np.nan, 2.5], dtype=np.float64),
+            "n": pd.Series([np.nan, 3.0], dtype=np.float64),
+            "flag": pd.Series([np.nan, True], dtype=object),
+            "word": pd.Series([np.nan, "fine"]),
+        }
+    )
+    pd.testing.assert_frame_equal(decoded, expected)
+    pd.testing.assert_frame_equal(one_gap, expected.iloc[:1])
+    np.testing.assert_array_equal(matrix, [[np.nan] * 4, [2.5, 3.0, 1.0, 0.0]])
+    assert problems(MIXED, rows) == [
+        FieldError(f"inputs[0].{name}", NULL_REFUSED) for name in ("a", "n", "flag", "word")
+    ]
+    with pytest.raises(InputError) as caught:
+        decode_table_matrix(MIXED, rows, categories={"word": ["fine"]}, nullable=["a"])
+    assert [error.field for error in caught.value.errors] == [
+        "inputs[0].n", "inputs[0].flag", "inputs[0].word"
+    ]  # fmt: skip
+
+
 def test_every_bad_cell_is_reported_with_its_path():
     inputs = [
         {"a": "abc", "n": 2.5, "flag": "yes", "word": 5},
@@ -103,7 +138,7 @@ def test_every_bad_cell_is_reported_with_its_path():
         FieldError("inputs[1].extra", "unknown column 'extra'"),
         FieldError("inputs[1].a", "NaN is not allowed"),
         FieldError("inputs[1].n", "not an integer: true"),
-        FieldError("inputs[1].flag", "a value is required (null is not allowed)"),
+        FieldError("inputs[1].flag", NULL_REFUSED),
         FieldError("inputs[1].word", "missing column 'word'"),
         FieldError("inputs[2]", "expected an object with one key per column, got 'not a row'"),
         FieldError("inputs[3].a", "infinity is not allowed"),
