@@ -14,6 +14,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,8 +29,12 @@ from gallery.hosting import (
     host_for,
     serves_onnx,
 )
-from pipelines.serving import InputError, ModelLoadError
+from pipelines.brushes import BrushChain, BrushStateError
+from pipelines.publishing import version_model_files
+from pipelines.serving import InputError, InputSignature, ModelLoadError
+from pipelines.serving.gaps import nullable_columns
 from pipelines.serving.onnx_runtime import OnnxExportMissing
+from pipelines.serving.predictor import CHAIN_PATH
 from registry import artifact_store, services
 from registry.errors import RegistryError
 from registry.ingest.limits import describe_bytes
@@ -244,3 +249,40 @@ def predict_then_record(
             )
 
     return body, bookkeeping
+
+
+MISSING_ALLOWED_CACHE_SIZE = 1024
+_missing_allowed: OrderedDict[int, list[str]] = OrderedDict()
+_missing_allowed_lock = threading.Lock()
+
+
+def missing_allowed(version: ModelVersion) -> list[str]:
+    """The table columns a prediction request may leave empty (`null`) for `version`: those
+    its fitted brushes fill in (`pipelines.serving.gaps`, the rule every runtime applies), read
+    from its `model/brushes.zip` once per process (a version never changes, so an entry never
+    goes stale). [] for images and audio, and for brushes that cannot be read (a prediction
+    then says why)."""
+    if (version.signature or {}).get("modality") != "tabular":
+        return []
+    with _missing_allowed_lock:
+        if version.pk in _missing_allowed:
+            _missing_allowed.move_to_end(version.pk)
+            return list(_missing_allowed[version.pk])
+    try:
+        chain = BrushChain.from_bytes(version_model_files(version, only={CHAIN_PATH})[CHAIN_PATH])
+        columns = nullable_columns(InputSignature.from_dict(version.signature), chain)
+    except (
+        KeyError,
+        ValueError,
+        OSError,
+        BrushStateError,
+        RegistryError,
+        artifact_store.BlobDamaged,
+    ) as error:
+        logger.warning("version %s: its brushes cannot be read (%s)", version.pk, error)
+        return []
+    with _missing_allowed_lock:
+        _missing_allowed[version.pk] = columns
+        while len(_missing_allowed) > MISSING_ALLOWED_CACHE_SIZE:
+            _missing_allowed.popitem(last=False)
+    return list(columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from gallery import predictions
 from registry.models import AliasMove, ModelAlias, ModelVersion, RegisteredModel
 
 
@@ -40,6 +41,9 @@ class VersionSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.name")
     created_by = serializers.CharField(source="created_by.username", allow_null=True)
     files = serializers.SerializerMethodField()
+    missing_allowed = serializers.SerializerMethodField(
+        help_text="The table columns a prediction may send as null (the model fills them in)."
+    )
 
     class Meta:
         model = ModelVersion
@@ -55,7 +59,11 @@ class VersionSerializer(serializers.ModelSerializer):
             "metrics",
             "lineage",
             "files",
+            "missing_allowed",
         ]
+
+    def get_missing_allowed(self, version: ModelVersion) -> list[str]:
+        return predictions.missing_allowed(version)
 
     def get_files(self, version: ModelVersion) -> list[dict]:
         return [
