@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from gallery import model_selectors
+from gallery import model_selectors, predictions
 from gallery.model_forms import AliasMoveForm, ModelTextForm, PublishForm
 from gallery.vendor import ort_urls
 from pipelines.publishing import publish_run
@@ -202,6 +202,8 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
             if is_owner
             else [],
             "signature_text": _signature_text(version),
+            # The columns the try-it form may send empty (null): the brushes fill them in.
+            "missing_allowed": predictions.missing_allowed(version) if version else [],
             "try_versions": [(alias.name, alias.version.number) for alias in aliases],
             "onnx_manifest": _onnx_manifest(version) if version else None,
             "onnx_versions": _onnx_versions(versions),

@@ -11,7 +11,8 @@
      JavaScript's own numbers, so the graph preprocesses exactly what the server's brushes do) or
      float32 for exports made before input_dtype; booleans 0/1; a column listed in the manifest's
      categories goes as the position of its value in that list (-1 for a value the model never
-     saw), as the server maps it. Scaling, imputation and one_hot are inside the graph.
+     saw), as the server maps it; a column left blank (null) where the manifest's missing_allowed
+     lists it, as NaN. Scaling, imputation and one_hot are inside the graph.
    - Images: [1, H, W, C] float32 pixel values 0..255, prepared as the server's image_resize
      brush prepares them by static/js/model_onnx_images.js (loaded before this file).
 */
@@ -160,13 +161,20 @@
   }
 
   /** The row as the graph's input: the manifest's columns in order, numbers as they are
-      (booleans 0/1), a column with categories as its value's position (-1: unseen). */
+      (booleans 0/1), a column with categories as its value's position (-1: unseen), a null
+      in a column of the manifest's missing_allowed as NaN (the server sends the same). */
   function tableTensorData(spec, row) {
     var columns = spec.columns || [];
     var lookups = categoryLookups(spec);
     var data = tableInputType(spec) === "float64" ? new Float64Array(columns.length) : new Float32Array(columns.length);
+    var fills = spec.missing_allowed || [];
     columns.forEach(function (name, index) {
       var value = row[name];
+      if (value === null || value === undefined) { // a gap: NaN, which the graph's impute fills
+        if (fills.indexOf(name) < 0) throw new Error("Give a value for " + name + ": this model does not fill in missing values for this column.");
+        data[index] = NaN;
+        return;
+      }
       if (lookups[name]) {
         var position = lookups[name][categoryText(name, value)];
         data[index] = position === undefined ? -1 : position;
@@ -196,7 +204,8 @@
       });
       field.after(list);
       field.setAttribute("list", list.id);
-      field.placeholder = known.slice(0, 3).join(", ") + (known.length > 3 ? ", …" : "");
+      var examples = known.slice(0, 3).join(", ") + (known.length > 3 ? ", …" : "");
+      field.placeholder = examples + (field.placeholder ? "; or " + field.placeholder : "");
     });
   }
 

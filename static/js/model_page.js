@@ -140,7 +140,9 @@
       for (var i = 0; i < columns.length; i++) {
         var field = columns[i];
         var type = field.getAttribute("data-type");
-        if (type === "boolean") row[field.getAttribute("data-column")] = field.value === "true";
+        // A column the model fills in: empty means missing (null), as an empty training cell.
+        if (field.hasAttribute("data-nullable") && field.value === "") row[field.getAttribute("data-column")] = null;
+        else if (type === "boolean") row[field.getAttribute("data-column")] = field.value === "true";
         else if (field.type === "number") {
           if (field.value === "") return Promise.reject(new Error("Give a value for " + field.getAttribute("data-column") + "."));
           row[field.getAttribute("data-column")] = type === "integer" ? parseInt(field.value, 10) : Number(field.value);

@@ -9,11 +9,14 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains
 
 from gallery import model_views
+from pipelines.brushes import BrushChain
 from registry import artifact_store
 from registry.models import ModelVersion, ModelVersionFile
 from tests.gallery.test_model_pages import publish, signed_in
@@ -130,3 +133,36 @@ def test_without_onnx_runtime_web_the_switch_is_off(owner, ort_missing):
     assertContains(page, SWITCH_OFF)
     assertContains(page, "ONNX Runtime Web is not installed on this studio.")
     assertNotContains(page, 'id="ort-urls"')
+
+
+def test_the_try_it_form_lets_a_column_the_brushes_fill_in_be_left_blank(owner):
+    version = publish(owner, "gappy")
+    # hue is imputed before it is scaled; alcohol is scaled alone, so it needs a value.
+    frame = pd.DataFrame({"hue": [0.5, np.nan, 1.5, 1.0], "alcohol": [12.0, 13.0, 12.5, 14.0]})
+    chain = BrushChain.from_config(
+        [{"name": "impute", "params": {"columns": ["hue"]}}, {"name": "standard_scaler"}]
+    ).fit(frame, np.array([0, 1, 0, 1]))
+    ModelVersionFile.objects.filter(version=version, path="model/brushes.zip").delete()
+    add_file(version, "model/brushes.zip", chain.to_bytes())
+    columns = [{"name": "hue", "type": "float"}, {"name": "alcohol", "type": "float"}]
+    ModelVersion.objects.filter(pk=version.pk).update(
+        signature={"modality": "tabular", "columns": columns}
+    )
+
+    page = signed_in(owner).get("/models/gappy/")
+    detail = signed_in(owner).get("/api/v1/models/gappy/versions/1/").json()
+
+    assertContains(
+        page,
+        '<input type="number" step="any" id="try-1" data-column="hue" data-type="float" '
+        'data-nullable placeholder="blank: the model fills it in">',
+        html=True,
+    )
+    assertContains(
+        page,
+        '<input type="number" step="any" id="try-2" data-column="alcohol" data-type="float" '
+        "required>",
+        html=True,
+    )
+    assertContains(page, 'hue <span class="muted small">float · may be blank</span>')
+    assert page.context["missing_allowed"] == detail["missing_allowed"] == ["hue"]
