@@ -205,7 +205,8 @@
       field.after(list);
       field.setAttribute("list", list.id);
       var examples = known.slice(0, 3).join(", ") + (known.length > 3 ? ", …" : "");
-      field.placeholder = examples + (field.placeholder ? "; or " + field.placeholder : "");
+      // Short enough for the field: the label already says the model fills a blank in.
+      field.placeholder = examples + (field.hasAttribute("data-nullable") ? " or blank" : "");
     });
   }
 
