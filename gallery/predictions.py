@@ -258,12 +258,16 @@ _missing_allowed_lock = threading.Lock()
 
 def missing_allowed(version: ModelVersion) -> list[str]:
     """The table columns a prediction request may leave empty (`null`) for `version`: those
-    its fitted brushes fill in (`pipelines.serving.gaps`, the rule every runtime applies), read
-    from its `model/brushes.zip` once per process (a version never changes, so an entry never
-    goes stale). [] for images and audio, and for brushes that cannot be read (a prediction
-    then says why)."""
+    its fitted brushes fill in (`pipelines.serving.gaps`, the rule every runtime applies), as
+    the export at publish recorded them in `lineage["onnx"]`; for a version exported before
+    that, read from its `model/brushes.zip` once per process (a version never changes, so an
+    entry never goes stale). [] for images and audio, and for brushes that cannot be read (a
+    prediction then says why)."""
     if (version.signature or {}).get("modality") != "tabular":
         return []
+    recorded = ((version.lineage or {}).get("onnx") or {}).get("missing_allowed")
+    if isinstance(recorded, list):  # recorded by the export at publish: no file to read
+        return list(recorded)
     with _missing_allowed_lock:
         if version.pk in _missing_allowed:
             _missing_allowed.move_to_end(version.pk)

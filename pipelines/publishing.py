@@ -72,8 +72,12 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     from pipelines.serving.onnx_export import export_onnx
 
     try:
-        export = export_onnx(version_model_files(version, leave_out=ONNX_PATHS), version.signature)
+        files = version_model_files(version, leave_out=ONNX_PATHS)
+        export = export_onnx(files, version.signature)
         summary = export.summary()
+        # Recorded here, where the fitted brushes are already in memory, so that listing
+        # versions never reads each one's brushes.zip (gallery.predictions.missing_allowed).
+        summary["missing_allowed"] = _nullable_columns(files, version.signature)
     except Exception as error:  # a damaged or missing stored file, or a bug: never fatal
         logger.exception("ONNX export of version %s failed", version.pk)
         summary = {"status": "failed", "reason": f"{type(error).__name__}: {error}"[:500]}
@@ -99,6 +103,16 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     except Exception:
         logger.exception("could not store the ONNX export of version %s", version.pk)
     return summary
+
+
+def _nullable_columns(files: dict[str, bytes], signature: dict[str, Any]) -> list[str]:
+    """The table columns a prediction may send as null (`pipelines.serving.gaps`)."""
+    from pipelines.brushes import BrushChain
+    from pipelines.serving.gaps import nullable_columns
+    from pipelines.serving.predictor import CHAIN_PATH
+
+    chain = BrushChain.from_bytes(files[CHAIN_PATH])
+    return nullable_columns(InputSignature.from_dict(signature), chain)
 
 
 def export_is_outdated(version: ModelVersion) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from gallery import predictions
 from pipelines.runner import execute_run
 from pipelines.serving.gaps import NULL_REFUSED
 from registry.models import ModelVersion, PredictionLog, RegisteredModel, Run
@@ -31,7 +32,7 @@ GAP_ROWS = [{**FLOWER_ROWS[index], name: None} for index, name in enumerate(FLOW
 
 @pytest.mark.django_db(transaction=True)
 def test_a_null_where_the_brushes_impute_gets_the_same_answer_from_every_runtime(
-    owner_client, experiment, flowers, assert_error
+    owner_client, experiment, flowers, assert_error, django_assert_num_queries
 ):
     # No brushes named: the default chain (impute, impute, one_hot, standard_scaler).
     config = config_for(flowers, target="species", **MLP)
@@ -51,6 +52,15 @@ def test_a_null_where_the_brushes_impute_gets_the_same_answer_from_every_runtime
 
     assert created.json()["missing_allowed"] == FLOWER_COLUMNS
     assert detail["missing_allowed"] == listed[0]["missing_allowed"] == FLOWER_COLUMNS
+    # Recorded at publish: listing versions reads no brushes file, not even once a process.
+    version = ModelVersion.objects.get(model__name="flowers")
+    assert version.lineage["onnx"]["missing_allowed"] == FLOWER_COLUMNS
+    predictions._missing_allowed.clear()
+    with django_assert_num_queries(0):
+        assert predictions.missing_allowed(version) == FLOWER_COLUMNS
+    # A version exported before that is read from its brushes, with the same answer.
+    del version.lineage["onnx"]["missing_allowed"]
+    assert predictions.missing_allowed(version) == FLOWER_COLUMNS
     assert [column["name"] for column in detail["signature"]["columns"]] == FLOWER_COLUMNS
     assert {runtime: answer.status_code for runtime, answer in answers.items()} == {
         "in-process": 200, "onnx": 200, None: 200,
