@@ -66,18 +66,14 @@ def publish_run(
 def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     """(Re)exports `version` to ONNX: stores `model/model.onnx` and `model/onnx.json` when the
     export passes its check (replacing an earlier export), removes them when it does not, and
-    records the outcome in `lineage["onnx"]` ({"status": "ready" | "unavailable" | "failed",
-    "reason", "browser", "input_kind", "max_abs_diff", "n_samples", "export_s", "sha256"}),
-    which it returns. Never raises: a failure is logged and recorded as "failed"."""
+    records the outcome in `lineage["onnx"]` (`OnnxExport.summary()`: "status", "reason",
+    "browser", "input_kind", "exact", "max_abs_diff", "sha256", "missing_allowed", ...), which
+    it returns. Never raises: a failure is logged and recorded as "failed"."""
     from pipelines.serving.onnx_export import export_onnx
 
     try:
-        files = version_model_files(version, leave_out=ONNX_PATHS)
-        export = export_onnx(files, version.signature)
+        export = export_onnx(version_model_files(version, leave_out=ONNX_PATHS), version.signature)
         summary = export.summary()
-        # Recorded here, where the fitted brushes are already in memory, so that listing
-        # versions never reads each one's brushes.zip (gallery.predictions.missing_allowed).
-        summary["missing_allowed"] = _nullable_columns(files, version.signature)
     except Exception as error:  # a damaged or missing stored file, or a bug: never fatal
         logger.exception("ONNX export of version %s failed", version.pk)
         summary = {"status": "failed", "reason": f"{type(error).__name__}: {error}"[:500]}
@@ -103,16 +99,6 @@ def export_version_onnx(version: ModelVersion) -> dict[str, Any]:
     except Exception:
         logger.exception("could not store the ONNX export of version %s", version.pk)
     return summary
-
-
-def _nullable_columns(files: dict[str, bytes], signature: dict[str, Any]) -> list[str]:
-    """The table columns a prediction may send as null (`pipelines.serving.gaps`)."""
-    from pipelines.brushes import BrushChain
-    from pipelines.serving.gaps import nullable_columns
-    from pipelines.serving.predictor import CHAIN_PATH
-
-    chain = BrushChain.from_bytes(files[CHAIN_PATH])
-    return nullable_columns(InputSignature.from_dict(signature), chain)
 
 
 def export_is_outdated(version: ModelVersion) -> bool:

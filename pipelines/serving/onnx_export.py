@@ -72,6 +72,8 @@ class OnnxExport:
     status: str = "ready"
     export_s: float = 0.0
     check: dict[str, Any] = field(default_factory=dict)
+    # The table columns a request may send as null (`gaps`), known once the model loaded.
+    missing_allowed: list[str] | None = None
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -94,6 +96,7 @@ class OnnxExport:
             "n_samples": self.check.get("n_samples"),
             "export_s": round(self.export_s, 3),
             "sha256": hashlib.sha256(self.model_bytes).hexdigest() if self.model_bytes else None,
+            "missing_allowed": self.missing_allowed,
         }
 
 
@@ -116,8 +119,10 @@ def export_onnx(
 
     started = time.perf_counter()
     manifest: dict[str, Any] = {}
+    missing_allowed: list[str] | None = None
     try:
         predictor = Predictor.from_files(files, signature)
+        missing_allowed = list(predictor.nullable_columns)
         plan = plan_for(predictor)
         manifest = plan.manifest
         model = build_graph(predictor, plan)
@@ -131,23 +136,30 @@ def export_onnx(
         manifest["check"] = check
         manifest["exact"] = plan.exact and is_exact_core(model) and check_is_exact(check)
     except NotExportable as error:
-        return _outcome("unavailable", str(error), manifest, started)
+        return _outcome("unavailable", str(error), manifest, started, missing_allowed)
     except (ModelLoadError, ExportRefused, ConversionFailed) as error:
-        return _outcome("failed", str(error), manifest, started)
+        return _outcome("failed", str(error), manifest, started, missing_allowed)
     except Exception as error:  # an exporter's or runtime's own error: recorded, never raised
         logger.warning("ONNX export failed", exc_info=True)
         reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        return _outcome("failed", reason[:MAX_REASON_CHARS], manifest, started)
+        return _outcome("failed", reason[:MAX_REASON_CHARS], manifest, started, missing_allowed)
     return OnnxExport(
         model_bytes=model_bytes,
         manifest=manifest,
         reason="",
         export_s=time.perf_counter() - started,
         check=check,
+        missing_allowed=missing_allowed,
     )
 
 
-def _outcome(status: str, reason: str, manifest: dict[str, Any], started: float) -> OnnxExport:
+def _outcome(
+    status: str,
+    reason: str,
+    manifest: dict[str, Any],
+    started: float,
+    missing_allowed: list[str] | None,
+) -> OnnxExport:
     return OnnxExport(
         model_bytes=None,
         manifest=manifest,
@@ -155,6 +167,7 @@ def _outcome(status: str, reason: str, manifest: dict[str, Any], started: float)
         status=status,
         export_s=time.perf_counter() - started,
         check=manifest.get("check", {}),
+        missing_allowed=missing_allowed,
     )
 
 
@@ -195,7 +208,7 @@ def plan_for(predictor: Predictor) -> Plan:
             manifest["features_output"] = FEATURES
             manifest["columns"] = signature.column_names
             manifest["input_shape"] = [None, len(signature.columns)]
-            manifest["missing_allowed"] = onnx_plans.imputed_columns(signature, chain)
+            manifest["missing_allowed"] = list(predictor.nullable_columns)
             manifest["categories"] = onnx_plans.table_categories(signature, chain)
     elif signature.modality == "image":
         preprocessing, reason = onnx_plans.image_plan(signature, chain)

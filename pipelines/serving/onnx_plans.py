@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.serving.gaps import nullable_columns
 from pipelines.serving.signature import InputSignature
 from pipelines.training.model import TrainedModel
 
@@ -129,13 +128,6 @@ def _fill_position(column: str, value: Any, categories: dict[str, list[str]]) ->
     if isinstance(value, int | float):
         return float(value)
     return float("nan")
-
-
-def imputed_columns(signature: InputSignature, chain: Any) -> list[str]:
-    """Columns whose missing values (NaN) the graph fills as Python does, in the signature's
-    order: those an impute brush fills before any other brush reads them (`gaps`); a gap in
-    a column a scaler reads first is refused in Python, so the graph must not take it."""
-    return nullable_columns(signature, chain)
 
 
 def image_plan(signature: InputSignature, chain: Any) -> tuple[Any, str | None]:

@@ -13,8 +13,7 @@ import pytest
 
 from pipelines.brushes import BrushChain
 from pipelines.serving import FieldError, InputError, Predictor, decode_inputs, signature_for
-from pipelines.serving.gaps import NULL_REFUSED, fillable_columns
-from pipelines.serving.onnx_plans import imputed_columns
+from pipelines.serving.gaps import NULL_REFUSED, fillable_columns, nullable_columns
 from registry.ingest.readers import read_table
 from registry.ingest.table_reading import read_csv_frame
 from registry.ingest.table_schema import describe_columns
@@ -136,7 +135,7 @@ def test_a_null_where_a_scaler_reads_the_column_first_is_refused_with_the_reason
     assert manifest["missing_allowed"] == ["colour", "wild"]
     fitted = BrushChain.from_config(chain).fit(table, codes)
     assert fillable_columns(fitted) == ["colour", "wild"]
-    assert imputed_columns(signature, fitted) == ["colour", "wild"]
+    assert nullable_columns(signature, fitted) == ["colour", "wild"]
     gaps = [{**good, "colour": None, "wild": None}]
     in_python, in_onnx = python.predict(gaps)[0], runtime.predict(gaps)[0]
     assert in_onnx["label"] == in_python["label"]
