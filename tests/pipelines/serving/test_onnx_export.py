@@ -100,11 +100,11 @@ def rows_of(table: pd.DataFrame) -> list[dict]:
     ]
 
 
-def assert_same_answers(python_answers, onnx_answers):
+def assert_same_answers(python_answers, onnx_answers, *, tolerance=TOLERANCE):
     assert len(python_answers) == len(onnx_answers)
     for expected, found in zip(python_answers, onnx_answers, strict=True):
         if "value" in expected:
-            assert found["value"] == pytest.approx(expected["value"], rel=TOLERANCE, abs=TOLERANCE)
+            assert found["value"] == pytest.approx(expected["value"], rel=tolerance, abs=tolerance)
             continue
         assert found["label"] == expected["label"]
         assert list(found["probabilities"]) == list(expected["probabilities"])
@@ -112,7 +112,7 @@ def assert_same_answers(python_answers, onnx_answers):
             list(found["probabilities"].values()),
             list(expected["probabilities"].values()),
             rtol=0,
-            atol=TOLERANCE,
+            atol=tolerance,
         )
 
 

@@ -17,7 +17,12 @@ from pipelines.serving.gaps import NULL_REFUSED, fillable_columns, nullable_colu
 from registry.ingest.readers import read_table
 from registry.ingest.table_reading import read_csv_frame
 from registry.ingest.table_schema import describe_columns
-from tests.pipelines.serving.test_onnx_export import DEFAULT_TABLE_CHAIN, exported, fitted_files
+from tests.pipelines.serving.test_onnx_export import (
+    DEFAULT_TABLE_CHAIN,
+    assert_same_answers,
+    exported,
+    fitted_files,
+)
 
 EXACT = 1e-6  # what an exact export claims (`onnx_export.EXACT_TOLERANCE`)
 
@@ -93,14 +98,7 @@ def test_a_null_is_answered_as_training_scored_the_empty_cell(tmp_path, template
     assert [answer["label"] for answer in answers] == [python.label_names[c] for c in scored.codes]
     # A row's features do not depend on the gaps of the others in its request.
     np.testing.assert_array_equal(np.array(one_by_one), features[:12])
-    for python_answer, onnx_answer in zip(answers, onnx_answers, strict=True):
-        assert onnx_answer["label"] == python_answer["label"]
-        np.testing.assert_allclose(
-            list(onnx_answer["probabilities"].values()),
-            list(python_answer["probabilities"].values()),
-            rtol=0,
-            atol=EXACT,
-        )
+    assert_same_answers(answers, onnx_answers, tolerance=EXACT)
 
 
 def test_a_null_where_a_scaler_reads_the_column_first_is_refused_with_the_reason(tmp_path):
@@ -137,14 +135,7 @@ def test_a_null_where_a_scaler_reads_the_column_first_is_refused_with_the_reason
     assert fillable_columns(fitted) == ["colour", "wild"]
     assert nullable_columns(signature, fitted) == ["colour", "wild"]
     gaps = [{**good, "colour": None, "wild": None}]
-    in_python, in_onnx = python.predict(gaps)[0], runtime.predict(gaps)[0]
-    assert in_onnx["label"] == in_python["label"]
-    np.testing.assert_allclose(
-        list(in_onnx["probabilities"].values()),
-        list(in_python["probabilities"].values()),
-        rtol=0,
-        atol=EXACT,
-    )
+    assert_same_answers(python.predict(gaps), runtime.predict(gaps), tolerance=EXACT)
 
 
 def test_a_model_without_imputation_accepts_no_null(tmp_path):
