@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from gallery import predictions
-from pipelines.runner import execute_run
 from pipelines.serving.gaps import NULL_REFUSED
-from registry.models import ModelVersion, PredictionLog, RegisteredModel, Run
+from registry.models import ModelVersion, PredictionLog, RegisteredModel
 from tests.gallery import test_api_models_onnx, test_api_training
 from tests.gallery.test_api_models import trained
 from tests.gallery.test_api_models_onnx import (
@@ -17,8 +16,8 @@ from tests.gallery.test_api_models_onnx import (
     MLP,
     assert_same_probabilities,
     predicted,
+    published_flowers,
 )
-from tests.gallery.test_api_training import config_for
 
 table = test_api_training.table  # the wine-notes fixture, shared
 flowers = test_api_models_onnx.flowers  # a table with gaps, categories and booleans
@@ -34,13 +33,7 @@ GAP_ROWS = [{**FLOWER_ROWS[index], name: None} for index, name in enumerate(FLOW
 def test_a_null_where_the_brushes_impute_gets_the_same_answer_from_every_runtime(
     owner_client, experiment, flowers, assert_error, django_assert_num_queries
 ):
-    # No brushes named: the default chain (impute, impute, one_hot, standard_scaler).
-    config = config_for(flowers, target="species", **MLP)
-    run_id = owner_client.post(
-        "/api/v1/runs/", {"experiment": experiment.pk, "config": config}, format="json"
-    ).json()["id"]
-    assert execute_run(run_id) == "succeeded", Run.objects.get(pk=run_id).error_text
-    created = owner_client.post("/api/v1/models/flowers/versions/", {"run": run_id})
+    created = published_flowers(owner_client, experiment, flowers)  # the default chain
     assert created.status_code == 201, created.content
 
     detail = owner_client.get("/api/v1/models/flowers/versions/1/").json()

@@ -69,6 +69,17 @@ def flowers(owner):
     return version
 
 
+def published_flowers(client, experiment, flowers):
+    """Trains an MLP on the flowers table with the default chain (no brushes named: impute,
+    impute, one_hot, standard_scaler) and publishes it as `flowers`; the publish response."""
+    config = config_for(flowers, target="species", **MLP)
+    run_id = client.post(
+        "/api/v1/runs/", {"experiment": experiment.pk, "config": config}, format="json"
+    ).json()["id"]
+    assert execute_run(run_id) == "succeeded", Run.objects.get(pk=run_id).error_text
+    return client.post("/api/v1/models/flowers/versions/", {"run": run_id})
+
+
 def assert_same_probabilities(first: list[dict], second: list[dict]) -> None:
     for python, onnx_answer in zip(first, second, strict=True):
         assert onnx_answer["label"] == python["label"]
@@ -117,14 +128,7 @@ def test_a_published_version_answers_the_same_through_onnx_runtime(owner_client,
 def test_a_table_with_categories_answers_the_same_through_onnx_runtime(
     owner_client, experiment, flowers, assert_error
 ):
-    # No brushes named: the default chain (impute, impute, one_hot, standard_scaler).
-    config = config_for(flowers, target="species", **MLP)
-    run_id = owner_client.post(
-        "/api/v1/runs/", {"experiment": experiment.pk, "config": config}, format="json"
-    ).json()["id"]
-    assert execute_run(run_id) == "succeeded", Run.objects.get(pk=run_id).error_text
-
-    created = owner_client.post("/api/v1/models/flowers/versions/", {"run": run_id})
+    created = published_flowers(owner_client, experiment, flowers)
 
     assert created.status_code == 201, created.content
     version = ModelVersion.objects.get()
